@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One library target per idea (YAML, keys, archive, retry, the core that joins
+/// them), so that each can be built and tested on its own and a newcomer finds a
+/// behaviour from the folder names. The executables stay thin.
+let package = Package(
+    name: "swift-cache",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cache-restore", targets: ["cache-restore"]),
+        .executable(name: "cache-save", targets: ["cache-save"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
+        ),
+        .systemLibrary(name: "CSystemCalls"),
+        .target(name: "CacheYAML", dependencies: ["CLibYAML"]),
+        .target(name: "CacheKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheArchive", dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheRetry"),
+        .target(
+            name: "CacheCore",
+            dependencies: [
+                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CSystemCalls",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "cache-restore",
+            dependencies: ["CacheCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "cache-save",
+            dependencies: ["CacheCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "CacheYAMLTests", dependencies: ["CacheYAML"]),
+        .testTarget(name: "CacheKeysTests", dependencies: ["CacheKeys"]),
+        .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),
+        .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
+        .testTarget(name: "CacheCoreTests", dependencies: ["CacheCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

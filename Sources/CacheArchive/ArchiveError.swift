@@ -1,0 +1,31 @@
+/// Why writing or extracting an archive failed.
+///
+/// `kind` lets the caller tell a hostile or broken archive (treat the cache
+/// entry as poisoned or corrupt) from a local problem (disk full, bad paths).
+public struct ArchiveError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// The request itself is wrong: bad member names, relative paths,
+        /// a destination that already exists, an output file that exists.
+        case invalidRequest
+        /// The file system or libarchive failed while reading or writing.
+        case io
+        /// The archive is not a readable tar/zstd stream.
+        case malformedArchive
+        /// An entry would write outside its destination (absolute name, `..`,
+        /// escaping symlink or hard link). The archive must not be trusted.
+        case unsafeEntry
+        /// The archive holds more entries or bytes than the extraction limits allow.
+        case limitExceeded
+    }
+
+    public let kind: Kind
+    /// A full sentence: what is wrong, where, and what to do about it.
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,22 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// How hard and how wide zstd works while writing an archive.
+public struct ArchiveOptions: Sendable, Hashable {
+    /// zstd level, 1...22. Level 3 is zstd's own default: most of the gain of
+    /// higher levels for a fraction of the CPU, which suits caches that are
+    /// written often and read often.
+    public var compressionLevel: Int = 3
+    /// zstd worker threads; 0 compresses on the calling thread only.
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    public init() {}
+
+    public init(compressionLevel: Int = 3, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.compressionLevel = compressionLevel
+        self.threads = threads
+    }
+}

@@ -1,0 +1,138 @@
+import CArchive
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes cache archives: pax tar, zstd-compressed, hashed as written.
+public enum ArchiveWriter {
+    /// Creates `outputPath` (it must not exist; opened with O_EXCL), stores
+    /// every source under its member name, fsyncs the file and returns the
+    /// report, whose `sha256` is of the file exactly as written.
+    ///
+    /// On any error the partial output file is removed, so a failed save
+    /// never leaves something that looks like a finished archive.
+    public static func write(
+        sources: [ArchiveSource],
+        to outputPath: String,
+        options: ArchiveOptions = .init(),
+        progress: (@Sendable (ArchiveProgress) -> Void)? = nil
+    ) throws(ArchiveError) -> ArchiveReport {
+        try validate(sources: sources, outputPath: outputPath, options: options)
+
+        let fd = open(outputPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            if code == EEXIST {
+                throw ArchiveError(.invalidRequest, "cannot write archive \(outputPath): the file already exists; write to a new temporary name")
+            }
+            throw ArchiveError(.io, "cannot create archive \(outputPath): \(POSIX.errorText(code))")
+        }
+        var finished = false
+        defer {
+            if !finished {
+                close(fd)
+                unlink(outputPath)
+            }
+        }
+
+        let output = HashingFileOutput(fd: fd, path: outputPath)
+        guard let archive = archive_write_new() else {
+            throw ArchiveError(.io, "cannot write archive \(outputPath): libarchive could not allocate a writer (out of memory?)")
+        }
+        // Declared after the file cleanup so it runs first: freeing flushes
+        // libarchive's buffers into the file before the file is removed.
+        defer { archive_write_free(archive) }
+
+        try configure(archive, options: options, outputPath: outputPath)
+        try check(output.open(on: archive), archive, output, "cannot start writing archive \(outputPath)")
+
+        let archiver = SourceArchiver(
+            archive: archive, output: output, throttle: ProgressThrottle(progress),
+            outputIdentity: try identity(of: fd, path: outputPath))
+        for source in sources {
+            try archiver.add(source)
+        }
+
+        try check(archive_write_close(archive), archive, output, "cannot finish archive \(outputPath)")
+        guard fsync(fd) == 0 else {
+            throw ArchiveError(.io, "cannot flush archive \(outputPath) to disk: \(POSIX.errorText(errno))")
+        }
+        finished = true
+        guard close(fd) == 0 else {
+            let code = errno
+            unlink(outputPath)
+            throw ArchiveError(.io, "cannot close archive \(outputPath): \(POSIX.errorText(code))")
+        }
+
+        let report = ArchiveReport(
+            sha256: output.finalizeDigest(), compressedBytes: output.bytesWritten,
+            contentBytes: archiver.contentBytes, files: archiver.files, directories: archiver.directories,
+            symlinks: archiver.symlinks, hardlinks: archiver.hardlinks, warnings: archiver.warnings)
+        archiver.throttle.finish(
+            ArchiveProgress(entries: archiver.entries, contentBytes: report.contentBytes, compressedBytes: report.compressedBytes))
+        return report
+    }
+
+    private static func validate(sources: [ArchiveSource], outputPath: String, options: ArchiveOptions) throws(ArchiveError) {
+        guard !sources.isEmpty else {
+            throw ArchiveError(.invalidRequest, "nothing to archive into \(outputPath): the list of cache paths is empty")
+        }
+        _ = try MemberName.validateSet(sources.map(\.name), role: "the cache sources")
+        for source in sources {
+            guard source.path.hasPrefix("/") else {
+                throw ArchiveError(.invalidRequest, "cache path '\(source.path)' (member '\(source.name)') is not absolute; resolve it against the working directory first")
+            }
+            guard try POSIX.lstatIfExists(source.path) != nil else {
+                throw ArchiveError(.invalidRequest, "cache path \(source.path) (member '\(source.name)') does not exist; nothing to save for it")
+            }
+        }
+        guard (1...22).contains(options.compressionLevel) else {
+            throw ArchiveError(.invalidRequest, "zstd compression level \(options.compressionLevel) is out of range; use 1...22 (3 is a good default)")
+        }
+        guard options.threads >= 0 else {
+            throw ArchiveError(.invalidRequest, "zstd thread count \(options.threads) is negative; use 0 (no workers) or more")
+        }
+    }
+
+    private static func configure(_ archive: OpaquePointer, options: ArchiveOptions, outputPath: String) throws(ArchiveError) {
+        // Restricted pax: plain ustar headers, with a pax extension only for
+        // entries that need one (long names, big files), so the archive is
+        // small and every tar reads it.
+        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
+            archive_write_add_filter_zstd(archive) == ARCHIVE_OK
+        else {
+            throw ArchiveError(.io, "cannot set up pax+zstd output for \(outputPath): \(LibArchive.message(archive)); is libarchive built with zstd?")
+        }
+        let settings = "zstd:compression-level=\(options.compressionLevel),zstd:threads=\(options.threads)"
+        guard archive_write_set_options(archive, settings) == ARCHIVE_OK else {
+            throw ArchiveError(.io, "libarchive refused the zstd options '\(settings)': \(LibArchive.message(archive))")
+        }
+        // Hand the output callback 1 MiB blocks, and do not pad the last
+        // block: padding after a zstd frame would change nothing but the digest.
+        archive_write_set_bytes_per_block(archive, 1 << 20)
+        archive_write_set_bytes_in_last_block(archive, 1)
+    }
+
+    private static func identity(of fd: Int32, path: String) throws(ArchiveError) -> (dev: UInt64, ino: UInt64) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw ArchiveError(.io, "cannot inspect archive \(path): \(POSIX.errorText(errno))")
+        }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// Turns a libarchive status below WARN into an error, preferring the
+    /// errno of our own write callback, which says what actually went wrong.
+    static func check(_ status: Int32, _ archive: OpaquePointer, _ output: HashingFileOutput, _ what: String) throws(ArchiveError) {
+        guard status < ARCHIVE_WARN else { return }
+        if let code = output.failure {
+            throw ArchiveError(.io, "\(what): writing \(output.path) failed: \(POSIX.errorText(code))")
+        }
+        throw ArchiveError(.io, "\(what): \(LibArchive.message(archive))")
+    }
+}

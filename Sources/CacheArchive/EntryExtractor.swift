@@ -1,0 +1,232 @@
+import CArchive
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One extraction: reads entries, proves each one harmless, points it at its
+/// destination and lets libarchive's disk writer create it.
+final class EntryExtractor {
+    private let table: MemberTable
+    private let input: HashingFileInput
+    private let limits: ExtractionLimits
+    private let throttle: ProgressThrottle
+    private var reader: OpaquePointer?
+    private var writer: OpaquePointer?
+
+    private var entries = 0
+    private var files = 0
+    private var directories = 0
+    private var symlinks = 0
+    private var hardlinks = 0
+    private var contentBytes: Int64 = 0
+    /// Content written plus content skipped: skipping still decompresses,
+    /// so a bomb hidden in an unrequested member must hit the limit too.
+    private var budgetUsed: Int64 = 0
+    private var warnings: [String] = []
+    private var warnedUnknownMembers: Set<String> = []
+    private var extractedMembers: Set<String> = []
+
+    init(table: MemberTable, input: HashingFileInput, limits: ExtractionLimits, throttle: ProgressThrottle) {
+        self.table = table
+        self.input = input
+        self.limits = limits
+        self.throttle = throttle
+    }
+
+    deinit { release() }
+
+    /// Frees the libarchive objects; freeing the disk writer applies the
+    /// deferred directory modes and times, so call it before removing files.
+    func release() {
+        if let reader { archive_read_free(reader) }
+        if let writer { archive_write_free(writer) }
+        reader = nil
+        writer = nil
+    }
+
+    func run() throws(ArchiveError) -> ArchiveReport {
+        guard let reader = archive_read_new(), let writer = archive_write_disk_new() else {
+            throw ArchiveError(.io, "cannot extract \(input.path): libarchive could not allocate a reader or writer (out of memory?)")
+        }
+        self.reader = reader
+        self.writer = writer
+
+        // Only what we write: tar (ustar, pax, GNU) compressed with zstd, or
+        // uncompressed. Fewer decoders, less attack surface.
+        archive_read_support_filter_zstd(reader)
+        archive_read_support_format_tar(reader)
+        // No OWNER: files belong to whoever restores. The SECURE flags are a
+        // second line behind our own name and link checks.
+        let flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+        archive_write_disk_set_options(writer, flags)
+
+        guard input.open(on: reader) == ARCHIVE_OK else { throw readFailure() }
+
+        while true {
+            var entry: OpaquePointer?
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            if status == ARCHIVE_WARN {
+                warnings.append("while reading \(input.path): \(LibArchive.message(reader))")
+            } else if status != ARCHIVE_OK {
+                throw readFailure()
+            }
+            guard let entry else { throw readFailure() }
+            entries += 1
+            guard entries <= limits.maxEntries else {
+                throw ArchiveError(.limitExceeded, "archive \(input.path) holds more than \(limits.maxEntries) entries, the extraction limit; it was not used (a file-count bomb, or raise the limit)")
+            }
+            try extract(entry)
+            throttle.tick(progressNow())
+        }
+
+        try input.drainToEnd()
+        if archive_write_close(writer) < ARCHIVE_WARN {
+            throw ArchiveError(.io, "cannot finish extracting \(input.path): \(LibArchive.message(writer))")
+        }
+        for member in table.members where !extractedMembers.contains(member.name) {
+            warnings.append("member '\(member.name)' is not in the archive; nothing was created at \(PathBytesSyntax.display(member.destination))")
+        }
+        release()
+
+        let report = ArchiveReport(
+            sha256: input.finalizeDigest(), compressedBytes: input.bytesRead, contentBytes: contentBytes,
+            files: files, directories: directories, symlinks: symlinks, hardlinks: hardlinks, warnings: warnings)
+        throttle.finish(progressNow())
+        return report
+    }
+
+    private func extract(_ entry: OpaquePointer) throws(ArchiveError) {
+        guard let rawName = archive_entry_pathname(entry) else {
+            throw ArchiveError(.unsafeEntry, "archive \(input.path) has an entry without a name; the archive is corrupt or hostile and was not used")
+        }
+        let name = PathBytesSyntax.bytes(ofCString: rawName)
+        let shownName = "'\(PathBytesSyntax.display(name))'"
+        let components = try EntryName.components(name, what: "entry")
+        let size = archive_entry_size(entry)
+
+        guard let (member, rest) = table.match(components) else {
+            let unknown = table.unknownMemberName(for: components)
+            if warnedUnknownMembers.insert(unknown).inserted {
+                warnings.append("skipped entries under '\(unknown)' in \(input.path): no destination was given for that member")
+            }
+            try spendBudget(size, on: shownName)
+            return
+        }
+        let target = MemberTable.destinationPath(of: member, rest: rest)
+        guard target.count < Int(PATH_MAX) else {
+            throw ArchiveError(.unsafeEntry, "refusing entry \(shownName): its destination path is longer than PATH_MAX, which libarchive would handle by changing the working directory of the whole process")
+        }
+
+        if let rawLink = archive_entry_hardlink(entry) {
+            let linkTarget = try hardLinkTarget(PathBytesSyntax.bytes(ofCString: rawLink), of: shownName, member: member)
+            PathBytesSyntax.withCString(linkTarget) { archive_entry_copy_hardlink(entry, $0) }
+            hardlinks += 1
+        } else {
+            let type = archive_entry_filetype(entry)
+            switch type {
+            case EntryType.regular:
+                files += 1
+            case EntryType.directory:
+                directories += 1
+            case EntryType.symlink:
+                guard let rawTarget = archive_entry_symlink(entry) else {
+                    throw ArchiveError(.unsafeEntry, "refusing symlink \(shownName): it has no target; the archive is corrupt or hostile and was not used")
+                }
+                let stored = PathBytesSyntax.bytes(ofCString: rawTarget)
+                let allowed = try SymlinkTarget.checked(stored, location: rest, entry: shownName)
+                if allowed != stored {
+                    PathBytesSyntax.withCString(allowed) { archive_entry_copy_symlink(entry, $0) }
+                }
+                symlinks += 1
+            default:
+                warnings.append("skipped \(EntryType.describe(type)) \(shownName): only files, directories and symlinks are restored")
+                try spendBudget(size, on: shownName)
+                return
+            }
+        }
+
+        if size > 0 { try checkBudget(adding: size, on: shownName) }
+        PathBytesSyntax.withCString(target) { archive_entry_copy_pathname(entry, $0) }
+        let status = archive_write_header(writer, entry)
+        if status == ARCHIVE_WARN {
+            warnings.append("while extracting \(shownName): \(LibArchive.message(writer!))")
+        } else if status != ARCHIVE_OK {
+            throw ArchiveError(.io, "cannot extract entry \(shownName) to \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
+        }
+        extractedMembers.insert(member.name)
+        if size > 0 {
+            try copyData(of: shownName, to: target)
+        }
+        if archive_write_finish_entry(writer) < ARCHIVE_WARN {
+            throw ArchiveError(.io, "cannot finish extracting entry \(shownName) to \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
+        }
+    }
+
+    /// Streams the entry's data to disk, counting against the content limit
+    /// as bytes arrive: the header's size is checked too, but a sparse or
+    /// lying header must not be the only guard.
+    private func copyData(of shownName: String, to target: PathBytes) throws(ArchiveError) {
+        while true {
+            var block: UnsafeRawPointer?
+            var length = 0
+            var offset: Int64 = 0
+            let status = archive_read_data_block(reader, &block, &length, &offset)
+            if status == ARCHIVE_EOF { return }
+            if status < ARCHIVE_WARN { throw readFailure() }
+            try spendBudget(Int64(length), on: shownName)
+            contentBytes += Int64(length)
+            if length > 0, archive_write_data_block(writer, block, length, offset) < ARCHIVE_WARN {
+                throw ArchiveError(.io, "cannot write \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
+            }
+            throttle.tick(progressNow())
+        }
+    }
+
+    /// A hard link may only point at an earlier entry of the same member,
+    /// and never at a symlink: a second name for a symlink in another
+    /// directory would resolve its relative target from there.
+    private func hardLinkTarget(_ raw: PathBytes, of shownName: String, member: MemberTable.Member) throws(ArchiveError) -> PathBytes {
+        let shownTarget = PathBytesSyntax.display(raw)
+        let components = try EntryName.components(raw, what: "hard link target of entry \(shownName)")
+        guard let (linkMember, linkRest) = table.match(components), linkMember.name == member.name else {
+            throw ArchiveError(.unsafeEntry, "refusing hard link \(shownName) => '\(shownTarget)': it points outside the cache path '\(member.name)'; the archive is corrupt or hostile and was not used")
+        }
+        let path = MemberTable.destinationPath(of: member, rest: linkRest)
+        var info = stat()
+        if PathBytesSyntax.withCString(path, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            throw ArchiveError(.unsafeEntry, "refusing hard link \(shownName) => '\(shownTarget)': it points at a symlink, which would then resolve from another directory; the archive is corrupt or hostile and was not used")
+        }
+        return path
+    }
+
+    private func checkBudget(adding bytes: Int64, on shownName: String) throws(ArchiveError) {
+        let (total, overflow) = budgetUsed.addingReportingOverflow(bytes)
+        guard !overflow, total <= limits.maxContentBytes else {
+            throw ArchiveError(.limitExceeded, "archive \(input.path) expands to more than \(limits.maxContentBytes) bytes of content (at entry \(shownName)), the extraction limit; it was not used (a decompression bomb, or raise the limit)")
+        }
+    }
+
+    private func spendBudget(_ bytes: Int64, on shownName: String) throws(ArchiveError) {
+        guard bytes > 0 else { return }
+        try checkBudget(adding: bytes, on: shownName)
+        budgetUsed += bytes
+    }
+
+    private func readFailure() -> ArchiveError {
+        if let code = input.failure {
+            return ArchiveError(.io, "cannot read archive \(input.path): \(POSIX.errorText(code))")
+        }
+        let detail = reader.map(LibArchive.message) ?? "unknown error"
+        return ArchiveError(.malformedArchive, "archive \(input.path) is not a readable tar/zstd archive (\(detail)); it is corrupt or truncated and was not used")
+    }
+
+    private func progressNow() -> ArchiveProgress {
+        ArchiveProgress(entries: entries, contentBytes: contentBytes, compressedBytes: input.bytesRead)
+    }
+}

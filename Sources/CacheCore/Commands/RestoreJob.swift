@@ -1,0 +1,45 @@
+import CacheRetry
+import Foundation
+
+/// Everything `cache-restore` does, callable from tests without a process.
+public enum RestoreJob {
+    public static func run(environment: JobEnvironment, log: BuildkiteLog, exportFile: String?, dryRun: Bool,
+                           clock: any RetryClock = SystemRetryClock(),
+                           random: any RetryRandomSource = SystemRandomSource()) async -> JobExitStatus {
+        let setup: CommandSetup
+        switch CommandSetup.load(environment: environment, log: log, phase: "restore") {
+        case .failure(let status): return status
+        case .success(nil): return .success
+        case .success(let loaded?): setup = loaded
+        }
+        if dryRun {
+            DryRun.print(setup.caches, store: setup.store.displayName, log: log)
+            return .success
+        }
+        let options = setup.configuration.options
+        log.collapsedSection(":card_index_dividers: Restoring \(setup.caches.count) cache\(setup.caches.count == 1 ? "" : "s") from \(setup.store.displayName)")
+        let retrier = Retrier(policy: options.restoreRetry, clock: clock, random: random) { line in log.line("   \(line)") }
+        let context = JobContext(environment: environment, store: setup.store, log: log, retrier: retrier)
+        let restorer = Restorer(context: context, concurrency: options.concurrency,
+                                mayWrite: !environment.isForkPullRequest || options.saveOnForkPullRequests)
+        let results = await restorer.restore(setup.caches)
+        if Task.isCancelled { return .cancelled }
+
+        let failures = results.filter { if case .failed = $0.outcome { true } else { false } }
+        if !failures.isEmpty && options.failOnError {
+            log.errorSection(":warning: swift-cache: \(failures.count) cache\(failures.count == 1 ? "" : "s") failed to restore")
+        }
+        for result in results { log.line(ResultLines.restore(result)) }
+        if !failures.isEmpty && !options.failOnError {
+            log.line("The job goes on without \(failures.count == 1 ? "that cache" : "those caches") (set fail-on-error: true to stop it instead).")
+        }
+        if let exportFile {
+            do {
+                try ExportFile.write(ExportFile.lines(for: results), to: exportFile)
+            } catch {
+                log.warning("could not write the export file \(exportFile): \(error)")
+            }
+        }
+        return !failures.isEmpty && options.failOnError ? .cacheFailure : .success
+    }
+}

@@ -1,0 +1,40 @@
+import CacheRetry
+import Foundation
+
+/// Everything `cache-save` does, callable from tests without a process.
+public enum SaveJob {
+    public static func run(environment: JobEnvironment, log: BuildkiteLog, dryRun: Bool,
+                           clock: any RetryClock = SystemRetryClock(),
+                           random: any RetryRandomSource = SystemRandomSource(),
+                           now: @escaping @Sendable () -> Date = Date.init) async -> JobExitStatus {
+        let setup: CommandSetup
+        switch CommandSetup.load(environment: environment, log: log, phase: "save") {
+        case .failure(let status): return status
+        case .success(nil): return .success
+        case .success(let loaded?): setup = loaded
+        }
+        if dryRun {
+            DryRun.print(setup.caches, store: setup.store.displayName, log: log)
+            return .success
+        }
+        let options = setup.configuration.options
+        if let reason = SaveDecision.reasonToSkip(options, environment: environment) {
+            log.line("swift-cache: not saving: \(reason)")
+            return .success
+        }
+        log.collapsedSection(":card_index_dividers: Saving \(setup.caches.count) cache\(setup.caches.count == 1 ? "" : "s") to \(setup.store.displayName)")
+        let retrier = Retrier(policy: options.saveRetry, clock: clock, random: random) { line in log.line("   \(line)") }
+        let context = JobContext(environment: environment, store: setup.store, log: log, retrier: retrier)
+        let saver = Saver(context: context, concurrency: options.concurrency,
+                          compressionLevel: options.compressionLevel, now: now)
+        let results = await saver.save(setup.caches)
+        if Task.isCancelled { return .cancelled }
+
+        let failures = results.filter { if case .failed = $0.outcome { true } else { false } }
+        if !failures.isEmpty && options.failOnError {
+            log.errorSection(":warning: swift-cache: \(failures.count) cache\(failures.count == 1 ? "" : "s") failed to save")
+        }
+        for result in results { log.line(ResultLines.save(result)) }
+        return !failures.isEmpty && options.failOnError ? .cacheFailure : .success
+    }
+}

@@ -1,0 +1,33 @@
+import CacheKeys
+import CacheYAML
+
+/// One cache as the rest of the plugin sees it, whatever format it was written in: the agent's
+/// `dependencies:` shape, its later `caches:` shape, a preset, or plugin options.
+public struct CacheDefinition: Sendable {
+    /// `[A-Za-z0-9_]+`, unique within a job; names the exported variables and the log lines.
+    public let id: String
+    public let key: KeyTemplate
+    /// Tried in order as prefixes when the exact key misses; the newest entry of a prefix wins.
+    public let fallbackKeys: [KeyTemplate]
+    /// As written: relative to the checkout, `~/…` under the job's home, or absolute.
+    public let paths: [String]
+    /// Where the definition was written, for messages that point back at it.
+    public let origin: Origin
+
+    public struct Origin: Sendable, CustomStringConvertible {
+        public let source: String
+        public let mark: YAMLMark?
+        public var description: String {
+            guard let mark else { return source }
+            return "\(source):\(mark.line):\(mark.column)"
+        }
+    }
+
+    public init(id: String, key: KeyTemplate, fallbackKeys: [KeyTemplate], paths: [String], origin: Origin) {
+        self.id = id
+        self.key = key
+        self.fallbackKeys = fallbackKeys
+        self.paths = paths
+        self.origin = origin
+    }
+}

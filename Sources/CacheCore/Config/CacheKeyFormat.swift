@@ -1,0 +1,118 @@
+import CacheKeys
+import CacheYAML
+
+/// The agent's later `caches:` file shape: `name`, `cache_key` (an ordered list of parts) and
+/// `target_paths`. Each part is a literal string or one of `{agent: os|arch|branch|pipeline|step}`,
+/// `{env: NAME}`, `{checksum: FILE | [GLOB, ...]}`, `{literal: TEXT}`; any part may add
+/// `fallback_limit: true` (at most one). The key is the parts joined with `-`; the parts up to and
+/// including the fallback limit are mandatory, so the fallback is "every entry whose key starts
+/// with the mandatory parts, newest wins".
+///
+/// We translate the parts into the same key templates the `dependencies:` shape uses, so that one
+/// renderer and one lookup serve both formats.
+enum CacheKeyFormat {
+    static let keys = ["name", "cache_key", "target_paths"]
+    static let partKeys = ["agent", "env", "checksum", "literal", "fallback_limit"]
+    static let agentValues = ["os": "{{ agent.os }}", "arch": "{{ agent.arch }}", "branch": "{{ git.branch }}",
+                              "pipeline": "{{ pipeline }}", "step": "{{ env \"BUILDKITE_STEP_KEY\" }}"]
+
+    static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> CacheDefinition {
+        var reader = try MappingReader(node, source: source, context: "cache definition")
+        guard let name = try reader.nonEmptyString("name"), let nameNode = try reader.value("name") else {
+            throw reader.error("a cache in the 'caches:' format needs a 'name' (letters, digits and _)")
+        }
+        try Validation.checkIdentifier(name, source: source, node: nameNode)
+
+        guard let keyNode = try reader.value("cache_key") else {
+            throw reader.error("cache '\(name)' needs a 'cache_key': a list of parts")
+        }
+        let parts: [YAMLNode]
+        if let list = keyNode.sequence { parts = list } else { parts = [keyNode] }
+        if parts.isEmpty { throw reader.error("cache '\(name)': 'cache_key' must have at least one part", at: keyNode) }
+
+        var rendered: [String] = []
+        var limitIndex: Int?
+        for part in parts {
+            let (text, isLimit) = try translate(part, cache: name, source: source)
+            if isLimit {
+                if limitIndex != nil {
+                    throw ConfigurationError(source: source, mark: part.mark,
+                        message: "cache '\(name)': only one part of 'cache_key' may have 'fallback_limit: true'")
+                }
+                limitIndex = rendered.count
+            }
+            rendered.append(text)
+        }
+        let keyText = rendered.joined(separator: "-")
+        let key = try Validation.template(keyText, what: "cache_key", cache: name, source: source, node: keyNode)
+        var fallbacks: [KeyTemplate] = []
+        if let limitIndex, limitIndex < rendered.count - 1 {
+            let prefix = rendered[...limitIndex].joined(separator: "-") + "-"
+            fallbacks.append(try Validation.template(prefix, what: "cache_key", cache: name, source: source, node: keyNode))
+        }
+
+        guard let items = try reader.stringList("target_paths") else {
+            throw reader.error("cache '\(name)' needs 'target_paths'")
+        }
+        let paths = try Validation.paths(items, cache: name, source: source)
+        if paths.isEmpty { throw reader.error("cache '\(name)': 'target_paths' must not be empty") }
+        try reader.finish(allowed: keys)
+        return CacheDefinition(id: name, key: key, fallbackKeys: fallbacks, paths: paths,
+                               origin: .init(source: source, mark: node.mark))
+    }
+
+    /// One part as template text, and whether it carries the fallback limit.
+    private static func translate(_ part: YAMLNode, cache: String, source: String) throws(ConfigurationError) -> (String, Bool) {
+        if part.mapping == nil {
+            guard let text = part.string, part.sequence == nil, !part.isNull else {
+                throw ConfigurationError(source: source, mark: part.mark,
+                    message: "cache '\(cache)': each 'cache_key' part must be a string or a mapping, found \(part.kindDescription)")
+            }
+            return (try literal(text, cache: cache, source: source, node: part), false)
+        }
+        var reader = try MappingReader(part, source: source, context: "a 'cache_key' part of cache '\(cache)'")
+        let isLimit = try reader.bool("fallback_limit") ?? false
+        var texts: [String] = []
+        if let agent = try reader.choice("agent", from: agentValues.keys.sorted()) {
+            texts.append(agentValues[agent]!)
+        }
+        if let name = try reader.nonEmptyString("env") {
+            try checkQuotable(name, cache: cache, source: source, node: try reader.value("env")!)
+            texts.append("{{ env \"\(name)\" }}")
+        }
+        if let files = try reader.stringList("checksum") {
+            var quoted: [String] = []
+            for (file, node) in files {
+                try checkQuotable(file, cache: cache, source: source, node: node)
+                quoted.append("\"\(file)\"")
+            }
+            if quoted.isEmpty {
+                throw reader.error("cache '\(cache)': 'checksum' needs at least one file or glob", at: try reader.value("checksum"))
+            }
+            texts.append("{{ checksum \(quoted.joined(separator: " ")) }}")
+        }
+        if let text = try reader.string("literal") {
+            texts.append(try literal(text, cache: cache, source: source, node: try reader.value("literal")!))
+        }
+        try reader.finish(allowed: partKeys)
+        guard texts.count == 1 else {
+            throw reader.error("cache '\(cache)': a 'cache_key' part needs exactly one of agent, env, checksum, literal")
+        }
+        return (texts[0], isLimit)
+    }
+
+    private static func literal(_ text: String, cache: String, source: String, node: YAMLNode) throws(ConfigurationError) -> String {
+        if text.contains("{{") || text.contains("}}") {
+            throw ConfigurationError(source: source, mark: node.mark,
+                message: "cache '\(cache)': a literal 'cache_key' part must not contain '{{' or '}}'")
+        }
+        return text
+    }
+
+    private static func checkQuotable(_ text: String, cache: String, source: String, node: YAMLNode) throws(ConfigurationError) {
+        if text.contains("\"") || text.contains("\\") || text.contains("}}") {
+            throw ConfigurationError(source: source, mark: node.mark,
+                message: "cache '\(cache)': '\(text)' must not contain '\"', '\\' or '}}'")
+        }
+    }
+}

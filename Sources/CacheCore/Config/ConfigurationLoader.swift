@@ -1,0 +1,109 @@
+import CacheYAML
+import Foundation
+
+/// What the binaries run with: validated options and every cache definition, from wherever the
+/// agent put them.
+public struct Configuration: Sendable {
+    public var options: PluginOptions
+    public var caches: [CacheDefinition] { options.caches }
+    /// Human words for where the definitions came from, for the log.
+    public var origin: String
+}
+
+/// Finds the plugin's options the way the agent hands them over, loads any cache file, and joins
+/// the definitions. Order: `BUILDKITE_PLUGIN_CONFIGURATION` (this plugin's options as JSON); else
+/// this plugin's entry in `BUILDKITE_PLUGINS`; else, with no plugin configuration at all (the hooks
+/// installed as agent hooks), the repository's `.buildkite/cache.yml` or `.yaml`.
+public enum ConfigurationLoader {
+    public static let pluginName = "swift-cache"
+
+    /// nil: nothing configures this plugin for this job (agent-hook mode with no cache file).
+    public static func load(_ environment: JobEnvironment) throws(ConfigurationError) -> Configuration? {
+        let checkout = environment.checkoutDirectory
+        if let found = try pluginOptionsNode(environment) {
+            var options = try PluginOptions.decode(found.node, source: found.source)
+            var origin = found.source
+            if let file = options.configFile {
+                let path = file.hasPrefix("/") ? file : checkout + "/" + file
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw ConfigurationError(source: found.source, mark: found.node["config"]?.mark,
+                        message: "config file '\(file)' does not exist (looked in \(checkout))")
+                }
+                options.caches += try CacheFile.load(path: path, displayName: file)
+                origin += " and \(file)"
+            }
+            try checkUnique(options.caches)
+            return Configuration(options: options, origin: origin)
+        }
+        guard let file = try repositoryCacheFile(checkout: checkout) else { return nil }
+        var options = PluginOptions()
+        options.caches = try CacheFile.load(path: checkout + "/" + file, displayName: file)
+        try checkUnique(options.caches)
+        return Configuration(options: options, origin: file)
+    }
+
+    /// The options node and a name for it; nil when this plugin is not configured for the job.
+    static func pluginOptionsNode(_ environment: JobEnvironment) throws(ConfigurationError) -> (node: YAMLNode, source: String)? {
+        if let json = environment["BUILDKITE_PLUGIN_CONFIGURATION"] {
+            let source = "plugin configuration (BUILDKITE_PLUGIN_CONFIGURATION)"
+            guard let node = try parse(json, source: source) else {
+                throw ConfigurationError(source: source, mark: nil, message: "the plugin configuration is empty")
+            }
+            return (node, source)
+        }
+        guard let json = environment["BUILDKITE_PLUGINS"] else { return nil }
+        let source = "plugin configuration (BUILDKITE_PLUGINS)"
+        guard let list = try parse(json, source: source)?.sequence else { return nil }
+        for element in list {
+            if let location = element.string, element.mapping == nil, isThisPlugin(location) {
+                throw ConfigurationError(source: source, mark: element.mark,
+                    message: "\(location) has no options: give it at least 'caches' or 'config'")
+            }
+            guard let pairs = element.mapping, pairs.count == 1, let location = pairs[0].key.string,
+                  isThisPlugin(location) else { continue }
+            return (pairs[0].value, source)
+        }
+        return nil
+    }
+
+    /// `org/swift-cache#v1`, `github.com/org/swift-cache-buildkite-plugin.git#main`, `./swift-cache`.
+    static func isThisPlugin(_ location: String) -> Bool {
+        var name = Substring(location.split(separator: "#", maxSplits: 1).first ?? "")
+        while name.hasSuffix("/") { name.removeLast() }
+        if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
+        if name.hasSuffix(".git") { name.removeLast(4) }
+        if name.hasSuffix("-buildkite-plugin") { name.removeLast("-buildkite-plugin".count) }
+        return name == pluginName
+    }
+
+    static func repositoryCacheFile(checkout: String) throws(ConfigurationError) -> String? {
+        let candidates = [".buildkite/cache.yml", ".buildkite/cache.yaml"]
+        let present = candidates.filter { FileManager.default.fileExists(atPath: checkout + "/" + $0) }
+        if present.count > 1 {
+            throw ConfigurationError(source: checkout, mark: nil,
+                message: "both .buildkite/cache.yml and .buildkite/cache.yaml exist: keep one")
+        }
+        return present.first
+    }
+
+    private static func parse(_ text: String, source: String) throws(ConfigurationError) -> YAMLNode? {
+        do {
+            return try YAMLLoader.load(text, source: source)
+        } catch let error as YAMLError {
+            throw ConfigurationError(error)
+        } catch {
+            throw ConfigurationError(source: source, mark: nil, message: "\(error)")
+        }
+    }
+
+    static func checkUnique(_ caches: [CacheDefinition]) throws(ConfigurationError) {
+        var seen: [String: CacheDefinition] = [:]
+        for cache in caches {
+            if let first = seen[cache.id] {
+                throw ConfigurationError(source: cache.origin.source, mark: cache.origin.mark,
+                    message: "cache id '\(cache.id)' is defined twice (first at \(first.origin)); ids must be unique")
+            }
+            seen[cache.id] = cache
+        }
+    }
+}

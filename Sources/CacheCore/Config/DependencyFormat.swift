@@ -1,0 +1,67 @@
+import CacheKeys
+import CacheYAML
+
+/// The shape `buildkite-agent cache` reads from a `dependencies:` list, which is also the shape of
+/// our `caches:` plugin option: `id`, `key`, `fallback_keys`, `paths`, `template` (a preset whose
+/// key, fallbacks and paths fill in whatever the entry leaves out), `registry` (the agent's cache
+/// registry name, accepted so the file works unchanged; it does not apply to our stores).
+enum DependencyFormat {
+    static let keys = ["id", "key", "fallback_keys", "paths", "template", "registry"]
+
+    static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> CacheDefinition {
+        var reader = try MappingReader(node, source: source, context: "cache definition")
+        let idNode = try reader.value("id")
+        guard let id = try reader.nonEmptyString("id"), let idNode else {
+            throw reader.error("a cache definition needs an 'id' (letters, digits and _)")
+        }
+        try Validation.checkIdentifier(id, source: source, node: idNode)
+
+        var preset: CachePreset?
+        if let name = try reader.nonEmptyString("template") {
+            guard let found = CachePreset.named(name) else {
+                let names = CachePreset.all.map(\.name).joined(separator: ", ")
+                throw reader.error("cache '\(id)': unknown template '\(name)' (known: \(names))",
+                                   at: try reader.value("template"))
+            }
+            preset = found
+        }
+        _ = try reader.string("registry")
+
+        let keyText: String
+        let keyNode = try reader.value("key")
+        if let text = try reader.string("key") {
+            keyText = text
+        } else if let preset {
+            keyText = preset.key
+        } else {
+            throw reader.error("cache '\(id)' needs a 'key' (or a 'template' that provides one)")
+        }
+        let key = try Validation.template(keyText, what: "key", cache: id, source: source, node: keyNode ?? node)
+
+        var fallbacks: [KeyTemplate] = []
+        if let items = try reader.stringList("fallback_keys") {
+            for (text, item) in items {
+                fallbacks.append(try Validation.template(text, what: "fallback key", cache: id, source: source, node: item))
+            }
+        } else if let preset {
+            for text in preset.fallbackKeys {
+                fallbacks.append(try Validation.template(text, what: "fallback key", cache: id, source: source, node: node))
+            }
+        }
+
+        let paths: [String]
+        if let items = try reader.stringList("paths") {
+            paths = try Validation.paths(items, cache: id, source: source)
+        } else if let preset {
+            paths = preset.paths
+        } else {
+            throw reader.error("cache '\(id)' needs 'paths' (or a 'template' that provides them)")
+        }
+        if paths.isEmpty { throw reader.error("cache '\(id)': 'paths' must not be empty") }
+
+        try reader.finish(allowed: keys)
+        return CacheDefinition(
+            id: id, key: key, fallbackKeys: fallbacks, paths: paths,
+            origin: .init(source: source, mark: node.mark))
+    }
+}

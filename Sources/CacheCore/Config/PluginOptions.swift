@@ -1,0 +1,81 @@
+import CacheRetry
+import CacheYAML
+
+/// Everything a user can set for the plugin, after validation. Names follow Buildkite plugin
+/// convention (kebab-case), except inside cache definitions, which keep the agent's spelling so a
+/// cache file moves between `buildkite-agent cache` and this plugin unchanged.
+public struct PluginOptions: Sendable {
+    public enum SaveWhen: String, Sendable, CaseIterable { case success, failure, always, never }
+
+    public var caches: [CacheDefinition] = []
+    public var configFile: String?
+    public var store: String?
+    public var saveWhen: SaveWhen = .success
+    public var concurrency: Int = 2
+    public var failOnError = false
+    /// Pull requests from forks only read by default, so an outsider cannot poison what `main` restores.
+    public var saveOnForkPullRequests = false
+    public var compressionLevel = 3
+    public var restoreRetry: RetryPolicy = .restore
+    public var saveRetry: RetryPolicy = .save
+    /// Read by the hooks, which find the binaries with it; accepted here so it is not "unknown".
+    public var binaryDir: String?
+
+    public init() {}
+
+    static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
+                       "save-on-fork-pull-requests", "compression-level", "retry", "binary-dir"]
+
+    /// Reads the options mapping; `caches` entries may use either definition format.
+    static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> PluginOptions {
+        var reader = try MappingReader(node, source: source, context: "plugin configuration")
+        var options = PluginOptions()
+        if let list = try reader.value("caches") {
+            options.caches = try CacheList.decode(list, source: source, context: "'caches'")
+        }
+        options.configFile = try reader.nonEmptyString("config")
+        options.store = try reader.nonEmptyString("store")
+        if let when = try reader.choice("save-when", from: SaveWhen.allCases.map(\.rawValue)) {
+            options.saveWhen = SaveWhen(rawValue: when)!
+        }
+        options.concurrency = try reader.int("concurrency", in: 1...16) ?? options.concurrency
+        options.failOnError = try reader.bool("fail-on-error") ?? options.failOnError
+        options.saveOnForkPullRequests = try reader.bool("save-on-fork-pull-requests") ?? options.saveOnForkPullRequests
+        options.compressionLevel = try reader.int("compression-level", in: 1...19) ?? options.compressionLevel
+        if let retry = try reader.value("retry") {
+            (options.restoreRetry, options.saveRetry) = try RetryOptions.decode(retry, source: source)
+        }
+        options.binaryDir = try reader.nonEmptyString("binary-dir")
+        try reader.finish(allowed: keys)
+        return options
+    }
+}
+
+/// `retry: { restore: {...}, save: {...} }`, each overriding its policy's defaults.
+enum RetryOptions {
+    static let policyKeys = ["attempts", "strategy", "interval", "jitter"]
+
+    static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> (RetryPolicy, RetryPolicy) {
+        var reader = try MappingReader(node, source: source, context: "'retry'")
+        var restore = RetryPolicy.restore
+        var save = RetryPolicy.save
+        if let value = try reader.value("restore") { restore = try policy(value, base: restore, name: "restore", source: source) }
+        if let value = try reader.value("save") { save = try policy(value, base: save, name: "save", source: source) }
+        try reader.finish(allowed: ["restore", "save"])
+        return (restore, save)
+    }
+
+    private static func policy(_ node: YAMLNode, base: RetryPolicy, name: String, source: String) throws(ConfigurationError) -> RetryPolicy {
+        var reader = try MappingReader(node, source: source, context: "'retry.\(name)'")
+        let attempts = try reader.int("attempts", in: 1...100)
+        let strategy = try reader.choice("strategy", from: ["constant", "exponential", "exponential-subsecond"])
+        let interval = try reader.string("interval")
+        let jitter = try reader.string("jitter")
+        try reader.finish(allowed: policyKeys)
+        do {
+            return try base.overriding(attempts: attempts, strategy: strategy, interval: interval, jitter: jitter)
+        } catch {
+            throw reader.error("'retry.\(name)': \(error)")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CSystemCalls
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Puts a fully extracted staging tree in place of a cache path so that, at every instant, the
+/// path holds either the whole old tree or the whole new one. On Linux one `renameat2` with
+/// RENAME_EXCHANGE swaps both names atomically; the old tree then sits under the staging name and
+/// is deleted afterwards. A kill at any moment leaves only staging-named leftovers, which
+/// `removeLeftovers` clears on the next run.
+enum TargetSwap {
+    /// Staging names start with this, beside their target, so leftovers are easy to find and never
+    /// confused with user files.
+    static let stagingPrefix = ".swift-cache-staging."
+
+    static func stagingPath(for target: String, cacheID: String) -> String {
+        let parent = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        return "\(parent)/\(stagingPrefix)\(getpid()).\(cacheID).\(UUID().uuidString.prefix(8)).\(name)"
+    }
+
+    /// Swaps `staging` into `target`. Afterwards `staging` holds the old tree (or nothing).
+    static func swap(staging: String, target: String) throws {
+        var info = stat()
+        let targetExists = lstat(target, &info) == 0
+        if !targetExists {
+            guard rename(staging, target) == 0 else { throw FileSystemError.current(path: target) }
+            return
+        }
+        if swift_cache_exchange_paths(staging, target) == 0 { return }
+        if errno != EINVAL && errno != ENOSYS && errno != ENOTSUP { throw FileSystemError.current(path: target) }
+        // No atomic exchange here (old kernel, some network file systems): two renames, with the
+        // old tree parked under a staging name so a kill between them loses nothing.
+        let parked = stagingPath(for: target, cacheID: "old")
+        guard rename(target, parked) == 0 else { throw FileSystemError.current(path: target) }
+        guard rename(staging, target) == 0 else {
+            let failure = FileSystemError.current(path: target)
+            _ = rename(parked, target)
+            throw failure
+        }
+        _ = rename(parked, staging)
+    }
+
+    /// Deletes a staging or parked tree, whatever it holds.
+    static func remove(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        // Trees restored from caches can contain read-only directories; make them writable first.
+        if (info.st_mode & S_IFMT) == S_IFDIR, let walker = FileManager.default.enumerator(atPath: path) {
+            chmod(path, 0o700)
+            for case let relative as String in walker {
+                let child = path + "/" + relative
+                if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { chmod(child, 0o700) }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Clears what an earlier, killed run left beside this target. The staging name carries the
+    /// pid of the process that made it, so a run never removes the staging tree of another job
+    /// that is restoring the same shared path (`~/.npm`) right now.
+    static func removeLeftovers(beside target: String) {
+        let parent = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for entry in names where entry.hasPrefix(stagingPrefix) && entry.hasSuffix("." + name) {
+            let fields = entry.dropFirst(stagingPrefix.count).split(separator: ".", maxSplits: 1)
+            if let owner = fields.first.flatMap({ pid_t($0) }), owner != getpid(), kill(owner, 0) == 0 || errno == EPERM {
+                continue
+            }
+            remove(parent + "/" + entry)
+        }
+    }
+}

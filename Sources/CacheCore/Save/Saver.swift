@@ -1,0 +1,93 @@
+import CacheArchive
+import CacheKeys
+import Foundation
+
+/// post-command: for each cache, skip when its exact key is already stored; otherwise archive the
+/// paths (hashing while writing), store the blob, and commit the entry. The commit is the only
+/// step that makes anything visible, so a save that dies half-way leaves nothing a restore could
+/// pick up. Each store call is retried on its own: a failed commit never redoes the archive.
+public struct Saver: Sendable {
+    let context: JobContext
+    let concurrency: Int
+    let compressionLevel: Int
+    let now: @Sendable () -> Date
+
+    public init(context: JobContext, concurrency: Int, compressionLevel: Int, now: @escaping @Sendable () -> Date = Date.init) {
+        self.context = context
+        self.concurrency = concurrency
+        self.compressionLevel = compressionLevel
+        self.now = now
+    }
+
+    public func save(_ caches: [ResolvedCache]) async -> [SaveResult] {
+        await forEachConcurrently(caches, limit: concurrency) { cache in
+            let started = ContinuousClock.now
+            var result = await save(cache)
+            result.duration = ContinuousClock.now - started
+            return result
+        }
+    }
+
+    private func save(_ cache: ResolvedCache) async -> SaveResult {
+        let store = context.store
+        let key = cache.key
+        do {
+            for scope in StoreScope.readOrder(context.environment) {
+                if try await context.call("check for '\(key)' in \(scope)", { try await store.entry(key: key, scope: scope) }) != nil {
+                    return SaveResult(cache: cache, outcome: .alreadyCached)
+                }
+            }
+        } catch {
+            return SaveResult(cache: cache, outcome: .failed(reason: "the store did not answer: \(error)"))
+        }
+
+        var sources: [ArchiveSource] = []
+        for path in cache.paths {
+            var info = stat()
+            if lstat(path.absolutePath, &info) != 0 {
+                context.log.warning("\(cache.id): '\(path.written)' does not exist; saving without it")
+                continue
+            }
+            sources.append(ArchiveSource(name: path.memberName, path: path.absolutePath))
+        }
+        if sources.isEmpty {
+            return SaveResult(cache: cache, outcome: .skipped(reason: "none of its paths exist"))
+        }
+
+        let archivePath: String
+        let report: ArchiveReport
+        do {
+            archivePath = try store.temporaryArchivePath()
+            let options = ArchiveOptions(compressionLevel: compressionLevel,
+                                         threads: ProcessInfo.processInfo.activeProcessorCount)
+            let progress = ProgressReporter(log: context.log, label: cache.id, verb: "archived")
+            report = try await runBlocking { [sources] in
+                try ArchiveWriter.write(sources: sources, to: archivePath, options: options, progress: progress.update)
+            }
+        } catch {
+            return SaveResult(cache: cache, outcome: .failed(reason: "could not archive: \(error)"))
+        }
+        for warning in report.warnings { context.log.warning("\(cache.id): \(warning)") }
+
+        let entry = CacheEntry(
+            key: key, digest: report.sha256, size: report.compressedBytes, created: now(),
+            platform: "\(KeyContext.hostOS)/\(KeyContext.hostArch)", members: sources.map(\.name),
+            branch: context.environment.branch, job: context.environment["BUILDKITE_JOB_ID"])
+        let scope = StoreScope(organization: context.environment.organization,
+                               pipeline: context.environment.pipeline, branch: context.environment.branch)
+        do {
+            try await context.call("store blob \(report.sha256.prefix(12))…") {
+                try await store.putBlob(from: archivePath, digest: report.sha256)
+            }
+            try await context.call("commit '\(key)'") { try await store.commit(entry, scope: scope) }
+        } catch {
+            unlink(archivePath)
+            return SaveResult(cache: cache, outcome: .failed(reason: "could not store the cache: \(error)"))
+        }
+        var result = SaveResult(cache: cache, outcome: .saved)
+        result.archiveBytes = report.compressedBytes
+        result.contentBytes = report.contentBytes
+        result.files = report.files
+        return result
+    }
+}

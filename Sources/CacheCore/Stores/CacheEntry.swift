@@ -1,0 +1,59 @@
+import Foundation
+
+/// The small document that makes a saved cache visible. It is written last (the commit), after the
+/// blob it names is complete, so a reader that finds an entry can trust that its blob was whole.
+public struct CacheEntry: Codable, Sendable, Equatable {
+    /// Bumped when the meaning of an entry changes; readers skip entries of other versions.
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var key: String
+    /// sha256 of the blob's bytes, lowercase hex: the blob's name and its integrity check.
+    public var digest: String
+    public var size: Int64
+    public var created: Date
+    /// `linux/amd64`: where the archive was made, for people reading the store.
+    public var platform: String
+    /// The archive members (`checkout/node_modules`, `home/.npm`).
+    public var members: [String]
+    public var branch: String
+    public var format: String
+    /// The job that saved it, to trace a bad cache back to its build.
+    public var job: String?
+
+    public init(key: String, digest: String, size: Int64, created: Date, platform: String, members: [String],
+                branch: String, job: String?) {
+        self.version = Self.currentVersion
+        self.key = key
+        self.digest = digest
+        self.size = size
+        self.created = created
+        self.platform = platform
+        self.members = members
+        self.branch = branch
+        self.format = "tar+zstd"
+        self.job = job
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    public func encoded() throws -> Data { try Self.encoder.encode(self) }
+
+    public static func decode(_ data: Data) throws -> CacheEntry { try decoder.decode(CacheEntry.self, from: data) }
+
+    /// A digest we are willing to use as a file or object name.
+    public static func isValidDigest(_ digest: String) -> Bool {
+        digest.utf8.count == 64 && digest.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}

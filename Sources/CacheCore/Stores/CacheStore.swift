@@ -1,0 +1,57 @@
+/// What restore and save need from a place that keeps caches. Every method is one call that the
+/// callers wrap in a retrier on its own, so a method must be safe to repeat: it either did nothing
+/// visible or finished.
+public protocol CacheStore: Sendable {
+    /// For log lines; never contains a secret.
+    var displayName: String { get }
+
+    /// The entry saved under exactly this key, or nil.
+    func entry(key: String, scope: StoreScope) async throws -> CacheEntry?
+
+    /// The newest entry whose key starts with `prefix`, or nil.
+    func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry?
+
+    /// A local, readable file with the blob's bytes. The caller verifies the digest while reading.
+    /// Throws `StoreError.blobMissing` when the entry's blob is gone.
+    func fetchBlob(for entry: CacheEntry) async throws -> LocalBlob
+
+    /// A path, which does not exist yet, where a save may build its archive: on the store's own
+    /// file system when that lets `putBlob` rename instead of copy.
+    func temporaryArchivePath() throws -> String
+
+    /// Stores the file as the blob named `digest`, taking the file over (it is gone afterwards).
+    func putBlob(from path: String, digest: String) async throws
+
+    /// Makes the entry visible. Only called after its blob is stored.
+    func commit(_ entry: CacheEntry, scope: StoreScope) async throws
+
+    /// Removes this entry (its blob may stay for other entries) so a bad cache is saved again; does
+    /// nothing when the key now names another blob.
+    func expire(_ entry: CacheEntry, scope: StoreScope) async throws
+}
+
+/// A blob on local disk, to be read once.
+public struct LocalBlob: Sendable {
+    public let path: String
+    /// True when the store made a copy that the reader must delete after use.
+    public let isTemporary: Bool
+
+    public init(path: String, isTemporary: Bool) {
+        self.path = path
+        self.isTemporary = isTemporary
+    }
+}
+
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case blobMissing(digest: String)
+    case badEntry(String)
+    case badURL(String)
+
+    public var description: String {
+        switch self {
+        case .blobMissing(let digest): "the blob \(digest.prefix(12))… named by the entry is missing"
+        case .badEntry(let message): "unreadable cache entry: \(message)"
+        case .badURL(let message): message
+        }
+    }
+}

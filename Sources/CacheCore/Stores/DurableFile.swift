@@ -1,0 +1,94 @@
+import CacheRetry
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one way the file store writes: to a temp file in the same directory tree, fsync, rename over
+/// the final name, fsync the directory. A crash at any moment leaves the old file or the new one,
+/// never a torn one, and two jobs writing at once need no lock: the last rename wins whole.
+enum DurableFile {
+    static func store(_ data: Data, at path: String, temporaryDirectory: String) throws {
+        let temp = temporaryDirectory + "/" + UUID().uuidString + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileSystemError.current(path: temp) }
+        var ok = false
+        defer {
+            if !ok { unlink(temp) }
+        }
+        do {
+            defer { close(fd) }
+            try data.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw FileSystemError.current(path: temp)
+                    }
+                    offset += written
+                }
+            }
+            guard fsync(fd) == 0 else { throw FileSystemError.current(path: temp) }
+        }
+        try move(temp, to: path)
+        ok = true
+    }
+
+    /// fsync a finished file, then rename it into place and make the rename itself durable.
+    static func commit(existing temp: String, to path: String) throws {
+        let fd = open(temp, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError.current(path: temp) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileSystemError.current(path: temp) }
+        try move(temp, to: path)
+    }
+
+    static func move(_ from: String, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        try makeDirectories(directory)
+        guard rename(from, path) == 0 else { throw FileSystemError.current(path: path) }
+        syncDirectory(directory)
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw FileSystemError.current(path: path, fallback: EACCES)
+        }
+    }
+
+    /// Best effort: some file systems (and network mounts) refuse fsync on directories.
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+}
+
+extension FileSystemError {
+    /// The current errno as a Swift error that names the file; the retrier reads its code to tell
+    /// passing faults (EINTR, ESTALE) from final ones (EACCES, ENOSPC).
+    static func current(path: String, fallback: Int32 = EIO) -> FileSystemError {
+        let code = errno == 0 ? fallback : errno
+        return FileSystemError(path: path, code: POSIXErrorCode(rawValue: code) ?? .EIO)
+    }
+}
+
+/// A failed file operation: the path and the POSIX code.
+public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let code: POSIXErrorCode
+
+    public var description: String { "\(path): \(String(cString: strerror(code.rawValue)))" }
+}
+
+extension FileSystemError: RetryableError {
+    /// Only faults that can pass on their own: an interrupted call, a busy resource, a stale handle
+    /// on a network mount. Permission, space and missing files stay broken however often we try.
+    public var isRetryable: Bool { [.EINTR, .EAGAIN, .ESTALE, .ETIMEDOUT].contains(code) }
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The embedded default store: a directory on the agent host or a shared mount, no server.
+///
+/// Layout (documented in the README so people can look inside):
+///
+///     ROOT/v1/blobs/sha256/ab/abcdef…            the archives, named by their sha256
+///     ROOT/v1/entries/ORG/PIPELINE/BRANCH/KEY.json  one small document per saved key
+///     ROOT/v1/tmp/                               work in progress; anything here is garbage
+///
+/// Every write is temp file + fsync + rename within ROOT, so concurrent jobs need no locks.
+public struct FileStore: CacheStore {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    public var displayName: String { "file://\(root)" }
+
+    var base: String { root + "/v1" }
+    var temporaryDirectory: String { base + "/tmp" }
+
+    func blobPath(_ digest: String) -> String {
+        "\(base)/blobs/sha256/\(digest.prefix(2))/\(digest)"
+    }
+
+    func entriesDirectory(_ scope: StoreScope) -> String {
+        [base, "entries", StoreNameEncoding.encode(scope.organization), StoreNameEncoding.encode(scope.pipeline),
+         StoreNameEncoding.encode(scope.branch)].joined(separator: "/")
+    }
+
+    func entryPath(key: String, scope: StoreScope) -> String {
+        entriesDirectory(scope) + "/" + StoreNameEncoding.encode(key) + ".json"
+    }
+
+    public func entry(key: String, scope: StoreScope) async throws -> CacheEntry? {
+        let path = entryPath(key: key, scope: scope)
+        guard let entry = try readEntry(at: path), entry.key == key else { return nil }
+        return entry
+    }
+
+    public func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? {
+        let directory = entriesDirectory(scope)
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            if !FileManager.default.fileExists(atPath: directory) { return nil }
+            throw FileSystemError.current(path: directory)
+        }
+        var newest: CacheEntry?
+        for name in names where name.hasSuffix(".json") {
+            let stem = String(name.dropLast(5))
+            if let key = StoreNameEncoding.decode(stem), !key.hasPrefix(prefix) { continue }
+            guard let entry = try? readEntry(at: directory + "/" + name), entry.key.hasPrefix(prefix) else { continue }
+            if newest.map({ entry.created > $0.created }) ?? true { newest = entry }
+        }
+        return newest
+    }
+
+    /// nil when there is no entry; a document that cannot be decoded is treated as absent (it may be
+    /// from a newer version of the plugin) rather than failing every restore of the pipeline.
+    func readEntry(at path: String) throws -> CacheEntry? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if FileManager.default.fileExists(atPath: path) { throw FileSystemError.current(path: path) }
+            return nil
+        }
+        guard let entry = try? CacheEntry.decode(data), entry.version == CacheEntry.currentVersion,
+              CacheEntry.isValidDigest(entry.digest) else { return nil }
+        return entry
+    }
+
+    public func fetchBlob(for entry: CacheEntry) async throws -> LocalBlob {
+        let path = blobPath(entry.digest)
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.blobMissing(digest: entry.digest) }
+        return LocalBlob(path: path, isTemporary: false)
+    }
+
+    public func temporaryArchivePath() throws -> String {
+        try DurableFile.makeDirectories(temporaryDirectory)
+        return temporaryDirectory + "/" + UUID().uuidString + ".tar.zst"
+    }
+
+    public func putBlob(from path: String, digest: String) async throws {
+        precondition(CacheEntry.isValidDigest(digest), "blob digests are validated before they reach a store")
+        let destination = blobPath(digest)
+        if path.hasPrefix(temporaryDirectory + "/") {
+            try DurableFile.commit(existing: path, to: destination)
+            return
+        }
+        try DurableFile.makeDirectories(temporaryDirectory)
+        let temp = temporaryDirectory + "/" + UUID().uuidString + ".blob"
+        do {
+            try FileManager.default.copyItem(atPath: path, toPath: temp)
+            try DurableFile.commit(existing: temp, to: destination)
+            try? FileManager.default.removeItem(atPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temp)
+            throw error
+        }
+    }
+
+    public func commit(_ entry: CacheEntry, scope: StoreScope) async throws {
+        try DurableFile.makeDirectories(temporaryDirectory)
+        try DurableFile.store(try entry.encoded(), at: entryPath(key: entry.key, scope: scope), temporaryDirectory: temporaryDirectory)
+    }
+
+    public func expire(_ entry: CacheEntry, scope: StoreScope) async throws {
+        let path = entryPath(key: entry.key, scope: scope)
+        // A save may have replaced the bad entry since we read it; that one is not ours to remove.
+        guard let current = try readEntry(at: path), current.digest == entry.digest else { return }
+        if unlink(path) != 0 && errno != ENOENT { throw FileSystemError.current(path: path) }
+    }
+}

@@ -1,0 +1,50 @@
+import Crypto
+
+/// Turns keys and scope names into single file or object names that a person can still read:
+/// bytes outside `A-Z a-z 0-9 - _ . ~` (and a leading `.`) are percent-encoded. Names too long for a
+/// file system become `sha256-<hex>`, and the readable key stays inside the entry document.
+enum StoreNameEncoding {
+    static let maxLength = 200
+
+    static func encode(_ text: String) -> String {
+        var result = ""
+        for (index, byte) in text.utf8.enumerated() {
+            let isSafe = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2D || byte == 0x5F || byte == 0x7E || (byte == 0x2E && index > 0)
+            if isSafe {
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                result += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        if result.utf8.count > maxLength || result.isEmpty {
+            return "sha256-" + SHA256.hash(data: Array(text.utf8)).map { String(format2: $0) }.joined()
+        }
+        return result
+    }
+
+    /// nil for hashed names, whose key must be read from the entry itself.
+    static func decode(_ name: String) -> String? {
+        if name.hasPrefix("sha256-") { return nil }
+        var bytes: [UInt8] = []
+        var iterator = Array(name.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == 0x25 {
+                guard let high = iterator.next(), let low = iterator.next(),
+                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// Two lowercase hex digits, without Foundation's `String(format:)`.
+    init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}

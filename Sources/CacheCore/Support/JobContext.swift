@@ -1,0 +1,22 @@
+import CacheRetry
+
+/// What a restore or a save runs against: the job, the store, the log and a retrier with the
+/// binary's policy. Passing it whole keeps the clock and the random source injectable for tests.
+public struct JobContext: Sendable {
+    public let environment: JobEnvironment
+    public let store: any CacheStore
+    public let log: BuildkiteLog
+    public let retrier: Retrier
+
+    public init(environment: JobEnvironment, store: any CacheStore, log: BuildkiteLog, retrier: Retrier) {
+        self.environment = environment
+        self.store = store
+        self.log = log
+        self.retrier = retrier
+    }
+
+    /// One store call, retried on its own under the policy.
+    func call<T: Sendable>(_ what: String, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
+        try await retrier.run(what, body)
+    }
+}

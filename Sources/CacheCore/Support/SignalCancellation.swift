@@ -1,0 +1,20 @@
+import Dispatch
+import Foundation
+
+/// The agent sends SIGTERM when a job is cancelled (and the user may press ^C locally). Turning the
+/// signal into task cancellation ends every retry wait at once and lets each step's cleanup (staging
+/// trees, temp archives) run, instead of dying with half-written files around.
+public func cancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+    let task = Task { await body() }
+    var sources: [DispatchSourceSignal] = []
+    for signalNumber in [SIGTERM, SIGINT] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { task.cancel() }
+        source.resume()
+        sources.append(source)
+    }
+    let result = await task.value
+    for source in sources { source.cancel() }
+    return result
+}

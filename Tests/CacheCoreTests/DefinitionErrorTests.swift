@@ -1,0 +1,99 @@
+import Testing
+@testable import CacheCore
+
+/// Every kind of bad input gets an error that names its source, its position and the key at fault.
+@Suite("Bad cache definitions")
+struct DefinitionErrorTests {
+    func error(_ json: String) throws -> ConfigurationError {
+        let scratch = try Scratch()
+        return try #require(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(jobEnvironment(scratch, configuration: json))
+        }
+    }
+
+    @Test func unknownTopLevelKeyIsNamedWithItsColumn() throws {
+        let failure = try error(#"{"caches":[],"stor":"file:///x"}"#)
+        #expect(failure.message.contains("unknown key 'stor'"))
+        #expect(failure.description.hasPrefix("plugin configuration (BUILDKITE_PLUGIN_CONFIGURATION):1:14:"))
+    }
+
+    @Test func unknownCacheKeyIsNamed() throws {
+        let failure = try error(#"{"caches":[{"id":"a","key":"k","paths":["x"],"fallback-keys":["k"]}]}"#)
+        #expect(failure.message.contains("unknown key 'fallback-keys'"))
+        #expect(failure.message.contains("fallback_keys"))
+    }
+
+    @Test func nullIsRejected() throws {
+        let failure = try error(#"{"caches":[{"id":"a","key":null,"paths":["x"]}]}"#)
+        #expect(failure.message.contains("'key'"))
+        #expect(failure.message.contains("null"))
+    }
+
+    @Test func wrongTypeSaysWhatWasExpected() throws {
+        let failure = try error(#"{"caches":[],"concurrency":"many"}"#)
+        #expect(failure.message.contains("whole number"))
+        let range = try error(#"{"caches":[],"concurrency":0}"#)
+        #expect(range.message.contains("between 1 and 16"))
+        let flag = try error(#"{"caches":[],"fail-on-error":"yes"}"#)
+        #expect(flag.message.contains("true or false"))
+        let choice = try error(#"{"caches":[],"save-when":"sometimes"}"#)
+        #expect(choice.message.contains("success, failure, always, never"))
+    }
+
+    @Test(arguments: ["node-modules", "a b", "", "ü"])
+    func badIdentifiers(id: String) throws {
+        let failure = try error(#"{"caches":[{"id":"\#(id)","key":"k","paths":["x"]}]}"#)
+        #expect(failure.message.contains("id") || failure.message.contains("empty"))
+    }
+
+    @Test(arguments: [".", "/", "~", "~/", "./", "..", "", "  "])
+    func protectedOrBlankPaths(path: String) throws {
+        let failure = try error(#"{"caches":[{"id":"a","key":"k","paths":["\#(path)"]}]}"#)
+        #expect(failure.message.contains("path"))
+    }
+
+    @Test func duplicatePathsAreNamed() throws {
+        let failure = try error(#"{"caches":[{"id":"a","key":"k","paths":["x","./x/"]}]}"#)
+        #expect(failure.message.contains("listed twice"))
+    }
+
+    @Test func unknownTemplateListsTheKnownOnes() throws {
+        let failure = try error(#"{"caches":[{"id":"a","template":"cobol"}]}"#)
+        #expect(failure.message.contains("unknown template 'cobol'"))
+        #expect(failure.message.contains("node-npm"))
+    }
+
+    @Test func badKeyTemplateIsAConfigurationError() throws {
+        let failure = try error(#"{"caches":[{"id":"a","key":"{{ nope }}","paths":["x"]}]}"#)
+        #expect(failure.message.contains("bad key"))
+    }
+
+    @Test func missingKeyAndPaths() throws {
+        #expect(try error(#"{"caches":[{"id":"a","paths":["x"]}]}"#).message.contains("needs a 'key'"))
+        #expect(try error(#"{"caches":[{"id":"a","key":"k"}]}"#).message.contains("needs 'paths'"))
+    }
+
+    @Test func cacheKeyFormatAllowsOneFallbackLimit() throws {
+        let failure = try error(#"{"caches":[{"name":"a","cache_key":[{"agent":"os","fallback_limit":true},{"env":"X","fallback_limit":true}],"target_paths":["x"]}]}"#)
+        #expect(failure.message.contains("only one part"))
+        let part = try error(#"{"caches":[{"name":"a","cache_key":[{"agent":"os","env":"X"}],"target_paths":["x"]}]}"#)
+        #expect(part.message.contains("exactly one of"))
+        let agent = try error(#"{"caches":[{"name":"a","cache_key":[{"agent":"kernel"}],"target_paths":["x"]}]}"#)
+        #expect(agent.message.contains("must be one of"))
+    }
+
+    @Test func brokenJSONReportsLineAndColumn() throws {
+        let failure = try error(#"{"caches": [}"#)
+        #expect(failure.mark != nil)
+        #expect(failure.description.hasPrefix("plugin configuration (BUILDKITE_PLUGIN_CONFIGURATION):1:"))
+    }
+
+    @Test func retryOverridesAreValidated() throws {
+        let failure = try error(#"{"caches":[],"retry":{"restore":{"attempts":0}}}"#)
+        #expect(failure.message.contains("between 1 and 100"))
+        let strategy = try error(#"{"caches":[],"retry":{"save":{"strategy":"random"}}}"#)
+        #expect(strategy.message.contains("exponential-subsecond"))
+        let interval = try error(#"{"caches":[],"retry":{"save":{"interval":"soon"}}}"#)
+        #expect(interval.message.contains("retry.save"))
+    }
+}

@@ -1,0 +1,40 @@
+# shellcheck shell=bash
+#
+# Loaded by every hook test: the Debian-packaged bats libraries, the agent
+# harness, the stub helper, and fixtures shared by the test files.
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+load /usr/lib/bats/bats-file/load.bash
+
+HOOK_TEST_HELPERS_DIR=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=Tests/hooks/helpers/agent_wrapper.bash
+source "$HOOK_TEST_HELPERS_DIR/agent_wrapper.bash"
+# shellcheck source=Tests/hooks/helpers/stubs.bash
+source "$HOOK_TEST_HELPERS_DIR/stubs.bash"
+
+# A fresh job whose plugin checkout is a copy of this repository's hooks/ with
+# a small fake package beside it, so no test depends on (or could build) the
+# real sources, and writes into the plugin checkout are easy to spot.
+setup_hook_test() {
+  hook_harness_setup
+  HOOK_PLUGIN_DIR=$BATS_TEST_TMPDIR/plugin
+  mkdir -p "$HOOK_PLUGIN_DIR/Sources/cache-restore" "$HOOK_PLUGIN_DIR/Sources/cache-save" \
+    "$HOOK_PLUGIN_DIR/Tests/FakeCoreTests"
+  cp -R "$HOOK_REPO_DIR/hooks" "$HOOK_PLUGIN_DIR/hooks"
+  printf '// swift-tools-version:6.0\n// a stand-in package for hook tests\n' >"$HOOK_PLUGIN_DIR/Package.swift"
+  printf 'print("restore")\n' >"$HOOK_PLUGIN_DIR/Sources/cache-restore/main.swift"
+  printf 'print("save")\n' >"$HOOK_PLUGIN_DIR/Sources/cache-save/main.swift"
+  printf 'import Testing\n' >"$HOOK_PLUGIN_DIR/Tests/FakeCoreTests/FakeTests.swift"
+}
+
+# Prints every path under $1 with its type, size, mode and modification time,
+# sorted: two listings differ if anything under $1 was written.
+tree_listing() {
+  (cd -- "$1" && find . -printf '%p %y %s %m %T@\n' | LC_ALL=C sort)
+}
+
+# Where the hooks build when nothing overrides it (HOME is the harness's).
+default_build_root() {
+  printf '%s\n' "$HOOK_HOME/.cache/swift-cache/builds"
+}
