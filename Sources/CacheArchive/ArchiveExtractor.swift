@@ -42,7 +42,7 @@ public enum ArchiveExtractor {
             table: table, input: HashingFileInput(fd: fd, path: archivePath), limits: limits,
             throttle: ProgressThrottle(progress))
         do {
-            return try extraction.run()
+            return try POSIX.withUTF8Locale { () throws(ArchiveError) in try extraction.run() }
         } catch {
             extraction.release()
             for member in table.members {

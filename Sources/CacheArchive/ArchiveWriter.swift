@@ -108,7 +108,10 @@ public enum ArchiveWriter {
         else {
             throw ArchiveError(.io, "cannot set up pax+zstd output for \(outputPath): \(LibArchive.message(archive)); is libarchive built with zstd?")
         }
-        let settings = "zstd:compression-level=\(options.compressionLevel),zstd:threads=\(options.threads)"
+        // hdrcharset=BINARY: store names as the bytes the file system holds.
+        // Translating them to UTF-8 depends on the process locale (plain C
+        // in a Swift program) and fails for any non-ASCII name.
+        let settings = "zstd:compression-level=\(options.compressionLevel),zstd:threads=\(options.threads),pax:hdrcharset=BINARY"
         guard archive_write_set_options(archive, settings) == ARCHIVE_OK else {
             throw ArchiveError(.io, "libarchive refused the zstd options '\(settings)': \(LibArchive.message(archive))")
         }

@@ -57,6 +57,22 @@ enum POSIX {
         }
     }
 
+    /// Runs `body` with this thread's character type set to UTF-8.
+    ///
+    /// libarchive converts UTF-8 names in pax headers (GNU tar writes them)
+    /// to the current locale, which in a Swift process is plain C: every
+    /// non-ASCII name then produces a warning. `uselocale` is per thread and
+    /// restored afterwards, so concurrent work elsewhere is not affected.
+    static func withUTF8Locale<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        guard let utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil) else { return try body() }
+        let previous = uselocale(utf8)
+        defer {
+            uselocale(previous)
+            freelocale(utf8)
+        }
+        return try body()
+    }
+
     /// Removes a tree that this module created, without following symlinks,
     /// and making read-only directories writable first (extracted Go module
     /// caches are full of 0555 directories). Best effort: used for cleanup

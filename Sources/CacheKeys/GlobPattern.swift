@@ -110,11 +110,6 @@ enum GlobSegment: Sendable {
         case .globstar: return true
         }
     }
-
-    func matches(_ name: String) -> Bool {
-        if case .literal(let text) = self { return text == name }
-        return matches(Array(name.unicodeScalars))
-    }
 }
 
 enum GlobToken: Sendable, Equatable {

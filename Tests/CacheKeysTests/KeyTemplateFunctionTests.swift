@@ -81,6 +81,11 @@ struct KeyTemplateFunctionTests {
         #expect(try render(#"{{ id }}-{{ checksum "package-lock.json" }}"#, ctx) == "deps-\(expected)")
         #expect(try render("{{ id }}-{{ checksum 'package-lock.json' }}", ctx) == "deps-\(expected)")
         #expect(try render("{{ id }}-{{ checksum `package-lock.json` }}", ctx) == "deps-\(expected)")
+
+        try dir.write("sub/b.lock", "b")
+        let both = try FileChecksum.checksum(of: ["package-lock.json", "**/*.lock"], in: dir.path)
+        #expect(try render(#"{{checksum "package-lock.json" '**/*.lock'}}"#, ctx) == both)
+        #expect(both != expected)
     }
 
     @Test func checksumThatMatchesNothingFailsAtItsColumn() throws {

@@ -7,10 +7,8 @@ enum CacheFile {
         let node: YAMLNode?
         do {
             node = try YAMLLoader.load(contentsOfFile: path, source: displayName)
-        } catch let error as YAMLError {
-            throw ConfigurationError(error)
         } catch {
-            throw ConfigurationError(source: displayName, mark: nil, message: "\(error)")
+            throw ConfigurationError(error)
         }
         guard let node else {
             throw ConfigurationError(source: displayName, mark: nil,

@@ -89,10 +89,8 @@ public enum ConfigurationLoader {
     private static func parse(_ text: String, source: String) throws(ConfigurationError) -> YAMLNode? {
         do {
             return try YAMLLoader.load(text, source: source)
-        } catch let error as YAMLError {
-            throw ConfigurationError(error)
         } catch {
-            throw ConfigurationError(source: source, mark: nil, message: "\(error)")
+            throw ConfigurationError(error)
         }
     }
 

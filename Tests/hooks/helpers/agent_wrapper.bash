@@ -192,12 +192,12 @@ run_hook() {
 }
 
 # Starts hook $1 in the background, with its log in $HOOK_RUN_DIR/output.
-# Prints the run directory; pass it to wait_hook.
+# Keep $HOOK_RUN_DIR and pass it to wait_hook. (Call it directly, not in
+# `$(...)`: the wait needs the hook to be a child of the test's shell.)
 start_hook() {
   hook_prepare_run "$1"
   "${HOOK_COMMAND[@]}" >"$HOOK_RUN_DIR/output" 2>&1 &
   printf '%s\n' "$!" >"$HOOK_RUN_DIR/pid"
-  printf '%s\n' "$HOOK_RUN_DIR"
 }
 
 # Waits for a hook started with start_hook (run directory $1), then makes it

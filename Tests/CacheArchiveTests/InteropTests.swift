@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+@testable import CacheArchive
+
+/// Archives must stay plain tar+zstd: an operator can inspect or unpack a
+/// blob with stock tools, and archives made by them restore too.
+@Suite struct InteropTests {
+    @Test func gnuTarAndZstdReadOurArchives() throws {
+        let temp = try TempDirectory()
+        try makeDirectory(temp.sub("src"))
+        try makeDirectory(temp.sub("src/dir"))
+        try writeFile(temp.sub("src/dir/tool"), "#!/bin/sh\n", mode: 0o755, mtime: 1_700_000_000)
+        try makeSymlink(temp.sub("src/link"), to: "dir/tool")
+        let archive = temp.sub("ours.tar.zst")
+        try ArchiveWriter.write(sources: [.init(name: "checkout/node_modules", path: temp.sub("src"))], to: archive)
+
+        let listingText = try shell("zstd -dc \(quoted(archive)) | tar -tvf -")
+        let names = listingText.split(separator: "\n").map { String($0.split(separator: " ", omittingEmptySubsequences: true)[5]) }.sorted()
+        #expect(names == ["checkout/node_modules/", "checkout/node_modules/dir/", "checkout/node_modules/dir/tool", "checkout/node_modules/link"])
+
+        try makeDirectory(temp.sub("unpacked"))
+        try shell("zstd -dc \(quoted(archive)) | tar -xf - -C \(quoted(temp.sub("unpacked")))")
+        let tool = temp.sub("unpacked/checkout/node_modules/dir/tool")
+        #expect(contents(tool) == "#!/bin/sh\n")
+        #expect(permissions(tool) == 0o755)
+        #expect(mtime(tool) == 1_700_000_000)
+        #expect(linkTarget(temp.sub("unpacked/checkout/node_modules/link")) == "dir/tool")
+    }
+
+    @Test func weExtractWhatGnuTarAndZstdWrite() throws {
+        let temp = try TempDirectory()
+        try makeDirectory(temp.sub("root"))
+        try makeDirectory(temp.sub("root/home"))
+        try makeDirectory(temp.sub("root/home/.npm"))
+        try makeDirectory(temp.sub("root/home/.npm/sub"))
+        try writeFile(temp.sub("root/home/.npm/sub/f"), "from gnu tar", mode: 0o751, mtime: 1_650_000_000)
+        try writeFile(temp.sub("root/home/.npm/über"), "utf-8 name")
+        try makeSymlink(temp.sub("root/home/.npm/l"), to: "sub/f")
+        try shell("ln \(quoted(temp.sub("root/home/.npm/sub/f"))) \(quoted(temp.sub("root/home/.npm/hard")))")
+        let archive = temp.sub("gnu.tar.zst")
+        try shell("cd \(quoted(temp.sub("root"))) && tar --format=pax -cf - home/.npm | zstd -q -T0 -3 -o \(quoted(archive))")
+
+        let report = try ArchiveExtractor.extract(from: archive, destinations: ["home/.npm": temp.sub("out")])
+
+        #expect(try listing(temp.sub("out")) == listing(temp.sub("root/home/.npm")))
+        #expect(contents(temp.sub("out/sub/f")) == "from gnu tar")
+        #expect(permissions(temp.sub("out/sub/f")) == 0o751)
+        #expect(mtime(temp.sub("out/sub/f")) == 1_650_000_000)
+        #expect(linkTarget(temp.sub("out/l")) == "sub/f")
+        #expect(fileInfo(temp.sub("out/hard"))?.st_ino == fileInfo(temp.sub("out/sub/f"))?.st_ino)
+        #expect(contents(temp.sub("out/über")) == "utf-8 name")
+        #expect(report.hardlinks == 1)
+        #expect(report.warnings.isEmpty)
+    }
+}
