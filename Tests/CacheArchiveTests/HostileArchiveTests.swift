@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+@testable import CacheArchive
+
+/// A cache blob comes from a shared store: anyone who could write to it may
+/// try to make a restore write outside the cache path. Each archive here is
+/// built with Python's tarfile (not libarchive) and must be refused with
+/// nothing created outside, and nothing left at the destination either.
+@Suite struct HostileArchiveTests {
+    let temp: TempDirectory
+    let archive: String
+    /// Where the member is restored: `<temp>/stage/m`.
+    let destination: String
+
+    init() throws {
+        temp = try TempDirectory()
+        archive = temp.sub("hostile.tar.zst")
+        try makeDirectory(temp.sub("stage"))
+        destination = temp.sub("stage/m")
+    }
+
+    /// Asserts a refusal of `kind` whose message names `mentioning`, with no
+    /// destination left and nothing but the archive files and `stage` in temp.
+    private func expectRefused(_ kind: ArchiveError.Kind, mentioning: String, limits: ExtractionLimits = .default) throws {
+        let error = extractionError(archive, ["m": destination], limits: limits)
+        #expect(error?.kind == kind)
+        #expect(error?.message.contains(mentioning) == true, "message: \(error?.message ?? "none")")
+        #expect(!exists(destination))
+        #expect(try listing(temp.path) == ["./hostile.tar.zst", "./hostile.tar.zst.py", "./stage"])
+    }
+
+    @Test(arguments: ["../evil", "m/../../evil", "m/sub/../../../evil"])
+    func dotDotNamesAreRefused(name: String) throws {
+        try pythonArchive(at: archive, """
+            entry("m", tarfile.DIRTYPE, mode=0o755)
+            entry("\(name)", data=b"pwned")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "'\(name)'")
+    }
+
+    @Test func absoluteNamesAreRefused() throws {
+        let outside = temp.sub("abs-target")
+        try pythonArchive(at: archive, """
+            entry("m/ok", data=b"fine")
+            entry("\(outside)", data=b"pwned")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "'\(outside)'")
+    }
+
+    @Test func escapingSymlinkIsRefusedBeforeAnythingIsWrittenThroughIt() throws {
+        try pythonArchive(at: archive, """
+            entry("m", tarfile.DIRTYPE, mode=0o755)
+            entry("m/escape", tarfile.SYMTYPE, link="../..")
+            entry("m/escape/pwned", data=b"pwned")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm/escape' -> ../..: it points outside the cache path")
+    }
+
+    @Test func absoluteSymlinkIsRefused() throws {
+        try pythonArchive(at: archive, """
+            entry("m/etc", tarfile.SYMTYPE, link="/etc")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm/etc' -> /etc")
+    }
+
+    @Test func memberRootSymlinkMayNotPointUp() throws {
+        try pythonArchive(at: archive, """
+            entry("m", tarfile.SYMTYPE, link="../../home")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm'")
+    }
+
+    /// `a -> .` then `b -> a/../x`: lexically `x`, really the member's
+    /// parent. The link is created with its lexical target instead.
+    @Test func dotDotAfterASymlinkIsRewrittenToTheLexicalTarget() throws {
+        try pythonArchive(at: archive, """
+            entry("m", tarfile.DIRTYPE, mode=0o755)
+            entry("m/a", tarfile.SYMTYPE, link=".")
+            entry("m/b", tarfile.SYMTYPE, link="a/../x")
+            entry("m/d", tarfile.DIRTYPE, mode=0o755)
+            entry("m/d/c", tarfile.SYMTYPE, link="../a/../d/./y")
+            """)
+        let report = try ArchiveExtractor.extract(from: archive, destinations: ["m": destination])
+        #expect(linkTarget(destination + "/a") == ".")
+        #expect(linkTarget(destination + "/b") == "x")
+        #expect(linkTarget(destination + "/d/c") == "y")
+        #expect(report.symlinks == 3)
+    }
+
+    @Test(arguments: ["/etc/hostname", "m/../../outside", "other/file"])
+    func hardLinksOutsideTheMemberAreRefused(target: String) throws {
+        try makeDirectory(temp.sub("other-dest-parent"))
+        try pythonArchive(at: archive, """
+            entry("other/file", data=b"x")
+            entry("m/h", tarfile.LNKTYPE, link="\(target)")
+            """)
+        let error = extractionError(archive, ["m": destination, "other": temp.sub("other-dest-parent/o")])
+        #expect(error?.kind == .unsafeEntry)
+        #expect(error?.message.contains("'m/h'") == true, "message: \(error?.message ?? "none")")
+        #expect(!exists(destination))
+        #expect(!exists(temp.sub("other-dest-parent/o")))
+    }
+
+    @Test func hardLinkToASymlinkIsRefused() throws {
+        // As a second name in `m/`, the link `d/s -> ../f` would resolve from `m/` and escape.
+        try pythonArchive(at: archive, """
+            entry("m/d", tarfile.DIRTYPE, mode=0o755)
+            entry("m/d/s", tarfile.SYMTYPE, link="../f")
+            entry("m/h", tarfile.LNKTYPE, link="m/d/s")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "it points at a symlink")
+    }
+
+    @Test func fileCountBombHitsTheEntryLimit() throws {
+        try pythonArchive(at: archive, """
+            for i in range(50):
+                entry("m/f%d" % i, data=b"")
+            """)
+        try expectRefused(.limitExceeded, mentioning: "more than 20 entries", limits: .init(maxEntries: 20, maxContentBytes: 1 << 30))
+    }
+
+    @Test func decompressionBombHitsTheContentLimit() throws {
+        try pythonArchive(at: archive, """
+            entry("m/small", data=b"ok")
+            entry("m/zeros", data=bytes(64 << 20))
+            """)
+        #expect(try #require(fileInfo(archive)).st_size < 100_000)
+        try expectRefused(.limitExceeded, mentioning: "more than 1048576 bytes", limits: .init(maxEntries: 100, maxContentBytes: 1 << 20))
+    }
+
+    @Test func bombInAnUnrequestedMemberHitsTheLimitToo() throws {
+        try pythonArchive(at: archive, """
+            entry("m/small", data=b"ok")
+            entry("elsewhere/zeros", data=bytes(8 << 20))
+            """)
+        try expectRefused(.limitExceeded, mentioning: "'elsewhere/zeros'", limits: .init(maxEntries: 100, maxContentBytes: 1 << 20))
+    }
+}
