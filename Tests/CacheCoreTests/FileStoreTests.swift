@@ -58,8 +58,8 @@ struct FileStoreTests {
         let temp = try store.temporaryArchivePath()
         try Data("blob".utf8).write(to: URL(fileURLWithPath: temp))
         let digest = String(repeating: "d", count: 64)
-        try await store.putBlob(from: temp, digest: digest)
-        let blob = try await store.fetchBlob(for: entry("k", digest: digest, at: 1))
+        try await store.putBlob(from: temp, digest: digest, retrier: .immediate)
+        let blob = try await store.fetchBlob(for: entry("k", digest: digest, at: 1), retrier: .immediate)
         #expect(FileManager.default.contents(atPath: blob.path) == Data("blob".utf8))
         #expect(!blob.isTemporary)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/v1/tmp").isEmpty)
@@ -69,7 +69,7 @@ struct FileStoreTests {
         let scratch = try Scratch()
         let store = FileStore(root: scratch.path)
         await #expect(throws: StoreError.self) {
-            _ = try await store.fetchBlob(for: entry("k", at: 1))
+            _ = try await store.fetchBlob(for: entry("k", at: 1), retrier: .immediate)
         }
     }
 

@@ -11,7 +11,7 @@ struct PruneTests {
         let digest = String(repeating: String(key.count % 10), count: 1) + String(UInt64(abs(key.hashValue)), radix: 16).padding(toLength: 63, withPad: "0", startingAt: 0)
         let temp = try store.temporaryArchivePath()
         try Data(repeating: 7, count: size).write(to: URL(fileURLWithPath: temp))
-        try await store.putBlob(from: temp, digest: digest)
+        try await store.putBlob(from: temp, digest: digest, retrier: .immediate)
         try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-blobAge)], ofItemAtPath: store.blobPath(digest))
         try await store.commit(CacheEntry(key: key, digest: digest, size: Int64(size), created: now.addingTimeInterval(-age),
                                           platform: "linux/amd64", members: ["checkout/x"], branch: "main", job: nil), scope: scope)
@@ -54,7 +54,7 @@ struct PruneTests {
         let temp = try store.temporaryArchivePath()
         try Data("in flight".utf8).write(to: URL(fileURLWithPath: temp))
         let digest = String(repeating: "e", count: 64)
-        try await store.putBlob(from: temp, digest: digest)
+        try await store.putBlob(from: temp, digest: digest, retrier: .immediate)
         let summary = try FileStorePruner(store: store, now: now).prune(PruneLimits(maxAge: .seconds(60)))
         #expect(summary.blobsRemoved == 0)
         #expect(FileManager.default.fileExists(atPath: store.blobPath(digest)))

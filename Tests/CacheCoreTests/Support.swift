@@ -75,3 +75,9 @@ func jobEnvironment(_ scratch: Scratch, configuration: String? = nil, extra: [St
     variables.merge(extra) { _, new in new }
     return JobEnvironment(variables)
 }
+
+extension Retrier {
+    /// One attempt, no waits: for tests of a store's own behaviour.
+    static let immediate = Retrier(policy: RetryPolicy(attempts: 1, strategy: .constant(.zero), jitter: .zero),
+                                   clock: RecordingClock(), random: ZeroRandom()) { _ in }
+}

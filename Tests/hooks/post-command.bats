@@ -52,6 +52,7 @@ setup() {
 }
 
 @test "works in a wrapper shell running with errexit, nounset and pipefail" {
+  # shellcheck disable=SC2034 # read by run_hook
   HOOK_WRAPPER_BASH_FLAGS='-e -u -o pipefail'
 
   run_hook post-command

@@ -10,6 +10,7 @@ setup() {
 }
 
 @test "exports every line cache-restore writes, values taken literally" {
+  # shellcheck disable=SC2016 # the point: these must stay unexpanded
   stub_exports cache-restore \
     'SWIFT_CACHE_RESTORED=node_modules bundler' \
     'SWIFT_CACHE_KEY=node_modules-linux-x86_64-abc=def==' \
@@ -24,6 +25,7 @@ setup() {
   assert_hook_exported SWIFT_CACHE_KEY 'node_modules-linux-x86_64-abc=def=='
   assert_hook_exported EMPTY_VALUE ''
   assert_hook_exported QUOTES "say \"hi\" and 'bye'"
+  # shellcheck disable=SC2016
   assert_hook_exported DOLLARS '$HOME `id` $(id) \n'
   assert_equal "$(hook_changed_exports)" "$(printf '%s\n' DOLLARS EMPTY_VALUE QUOTES SWIFT_CACHE_KEY SWIFT_CACHE_RESTORED)"
   assert_shell_state_unchanged
@@ -167,6 +169,7 @@ setup() {
 }
 
 @test "works in a wrapper shell running with errexit, nounset and pipefail" {
+  # shellcheck disable=SC2034 # read by run_hook
   HOOK_WRAPPER_BASH_FLAGS='-e -u -o pipefail'
   stub_exports cache-restore 'SWIFT_CACHE_RESTORED=yes'
 
@@ -186,4 +189,26 @@ setup() {
   assert_hook_status 0
   assert_shell_state_unchanged
   grep -qx 'declare -fx job_helper' "$HOOK_RUN_DIR/after/functions"
+}
+
+@test "an unwritable TMPDIR is an error before cache-restore runs" {
+  hook_env TMPDIR="$BATS_TEST_TMPDIR/no-such-dir"
+
+  run_hook pre-command
+
+  assert_hook_status 1
+  assert_line --partial "cannot create a temporary file in '$BATS_TEST_TMPDIR/no-such-dir' for cache-restore's exports."
+  assert_equal "$(stub_call_count cache-restore)" 0
+  assert_shell_state_unchanged
+}
+
+@test "an incomplete plugin checkout is an error, and the functions loaded so far are forgotten" {
+  rm "$HOOK_PLUGIN_DIR/hooks/lib/exports.bash"
+
+  run_hook pre-command
+
+  assert_hook_status 1
+  assert_line --partial "cannot load the hook library from"
+  assert_equal "$(stub_call_count cache-restore)" 0
+  assert_shell_state_unchanged
 }

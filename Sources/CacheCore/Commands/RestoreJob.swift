@@ -33,6 +33,9 @@ public enum RestoreJob {
         if !failures.isEmpty && !options.failOnError {
             log.line("The job goes on without \(failures.count == 1 ? "that cache" : "those caches") (set fail-on-error: true to stop it instead).")
         }
+        if options.annotate {
+            await Annotation.append(Annotation.restoreMarkdown(results, environment: environment), environment: environment, log: log)
+        }
         if let exportFile {
             do {
                 try ExportFile.write(ExportFile.lines(for: results), to: exportFile)

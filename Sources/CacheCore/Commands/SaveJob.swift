@@ -35,6 +35,9 @@ public enum SaveJob {
             log.errorSection(":warning: swift-cache: \(failures.count) cache\(failures.count == 1 ? "" : "s") failed to save")
         }
         for result in results { log.line(ResultLines.save(result)) }
+        if options.annotate {
+            await Annotation.append(Annotation.saveMarkdown(results, environment: environment), environment: environment, log: log)
+        }
         return !failures.isEmpty && options.failOnError ? .cacheFailure : .success
     }
 }

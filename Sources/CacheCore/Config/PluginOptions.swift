@@ -18,13 +18,15 @@ public struct PluginOptions: Sendable {
     public var compressionLevel = 3
     public var restoreRetry: RetryPolicy = .restore
     public var saveRetry: RetryPolicy = .save
+    /// Append a one-line summary per job to the build's `swift-cache` annotation.
+    public var annotate = true
     /// Read by the hooks, which find the binaries with it; accepted here so it is not "unknown".
     public var binaryDir: String?
 
     public init() {}
 
     static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
-                       "save-on-fork-pull-requests", "compression-level", "retry", "binary-dir"]
+                       "save-on-fork-pull-requests", "compression-level", "retry", "annotate", "binary-dir"]
 
     /// Reads the options mapping; `caches` entries may use either definition format.
     static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> PluginOptions {
@@ -45,6 +47,7 @@ public struct PluginOptions: Sendable {
         if let retry = try reader.value("retry") {
             (options.restoreRetry, options.saveRetry) = try RetryOptions.decode(retry, source: source)
         }
+        options.annotate = try reader.bool("annotate") ?? options.annotate
         options.binaryDir = try reader.nonEmptyString("binary-dir")
         try reader.finish(allowed: keys)
         return options

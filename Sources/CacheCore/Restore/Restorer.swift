@@ -47,9 +47,7 @@ public struct Restorer: Sendable {
 
         let blob: LocalBlob
         do {
-            blob = try await context.call("fetch blob of '\(entry.key)'") { [store = context.store] in
-                try await store.fetchBlob(for: entry)
-            }
+            blob = try await context.store.fetchBlob(for: entry, retrier: context.retrier)
         } catch StoreError.blobMissing {
             await expire(entry, scope: found.scope, because: "its blob is missing")
             return RestoreResult(cache: cache, outcome: .miss(reason: "the blob of '\(entry.key)' is missing"))

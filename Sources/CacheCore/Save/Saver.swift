@@ -76,9 +76,7 @@ public struct Saver: Sendable {
         let scope = StoreScope(organization: context.environment.organization,
                                pipeline: context.environment.pipeline, branch: context.environment.branch)
         do {
-            try await context.call("store blob \(report.sha256.prefix(12))…") {
-                try await store.putBlob(from: archivePath, digest: report.sha256)
-            }
+            try await store.putBlob(from: archivePath, digest: report.sha256, retrier: context.retrier)
             try await context.call("commit '\(key)'") { try await store.commit(entry, scope: scope) }
         } catch {
             unlink(archivePath)

@@ -1,6 +1,12 @@
-/// What restore and save need from a place that keeps caches. Every method is one call that the
-/// callers wrap in a retrier on its own, so a method must be safe to repeat: it either did nothing
-/// visible or finished.
+import CacheRetry
+
+/// What restore and save need from a place that keeps caches.
+///
+/// Retries are per call, never per operation: the look-ups, `commit` and `expire` are one call
+/// each, which the caller wraps in its retrier, so each must be safe to repeat (it either did
+/// nothing visible or finished). `fetchBlob` and `putBlob` may take many calls (the parts of a
+/// multipart upload, the ranges of a download), so they get the retrier and wrap each of those
+/// calls on their own: a failed last part never resends the first.
 public protocol CacheStore: Sendable {
     /// For log lines; never contains a secret.
     var displayName: String { get }
@@ -13,14 +19,14 @@ public protocol CacheStore: Sendable {
 
     /// A local, readable file with the blob's bytes. The caller verifies the digest while reading.
     /// Throws `StoreError.blobMissing` when the entry's blob is gone.
-    func fetchBlob(for entry: CacheEntry) async throws -> LocalBlob
+    func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob
 
     /// A path, which does not exist yet, where a save may build its archive: on the store's own
     /// file system when that lets `putBlob` rename instead of copy.
     func temporaryArchivePath() throws -> String
 
     /// Stores the file as the blob named `digest`, taking the file over (it is gone afterwards).
-    func putBlob(from path: String, digest: String) async throws
+    func putBlob(from path: String, digest: String, retrier: Retrier) async throws
 
     /// Makes the entry visible. Only called after its blob is stored.
     func commit(_ entry: CacheEntry, scope: StoreScope) async throws

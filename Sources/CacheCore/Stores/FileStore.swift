@@ -1,3 +1,4 @@
+import CacheRetry
 import Foundation
 
 /// The embedded default store: a directory on the agent host or a shared mount, no server.
@@ -71,10 +72,16 @@ public struct FileStore: CacheStore {
         return entry
     }
 
-    public func fetchBlob(for entry: CacheEntry) async throws -> LocalBlob {
+    public func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob {
         let path = blobPath(entry.digest)
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.blobMissing(digest: entry.digest) }
-        return LocalBlob(path: path, isTemporary: false)
+        return try await retrier.run("open blob \(entry.digest.prefix(12))…") {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                if errno == ENOENT { throw StoreError.blobMissing(digest: entry.digest) }
+                throw FileSystemError.current(path: path)
+            }
+            return LocalBlob(path: path, isTemporary: false)
+        }
     }
 
     public func temporaryArchivePath() throws -> String {
@@ -82,22 +89,25 @@ public struct FileStore: CacheStore {
         return temporaryDirectory + "/" + UUID().uuidString + ".tar.zst"
     }
 
-    public func putBlob(from path: String, digest: String) async throws {
+    public func putBlob(from path: String, digest: String, retrier: Retrier) async throws {
         precondition(CacheEntry.isValidDigest(digest), "blob digests are validated before they reach a store")
         let destination = blobPath(digest)
-        if path.hasPrefix(temporaryDirectory + "/") {
-            try DurableFile.commit(existing: path, to: destination)
-            return
-        }
-        try DurableFile.makeDirectories(temporaryDirectory)
-        let temp = temporaryDirectory + "/" + UUID().uuidString + ".blob"
-        do {
-            try FileManager.default.copyItem(atPath: path, toPath: temp)
-            try DurableFile.commit(existing: temp, to: destination)
-            try? FileManager.default.removeItem(atPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temp)
-            throw error
+        let temporaryDirectory = temporaryDirectory
+        try await retrier.run("store blob \(digest.prefix(12))…") {
+            if path.hasPrefix(temporaryDirectory + "/") {
+                try DurableFile.commit(existing: path, to: destination)
+                return
+            }
+            try DurableFile.makeDirectories(temporaryDirectory)
+            let temp = temporaryDirectory + "/" + UUID().uuidString + ".blob"
+            do {
+                try FileManager.default.copyItem(atPath: path, toPath: temp)
+                try DurableFile.commit(existing: temp, to: destination)
+                try? FileManager.default.removeItem(atPath: path)
+            } catch {
+                try? FileManager.default.removeItem(atPath: temp)
+                throw error
+            }
         }
     }
 

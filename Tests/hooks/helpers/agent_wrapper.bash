@@ -178,6 +178,7 @@ WRAPPER
   if [[ -n $HOOK_WRAPPER_BASH_FLAGS ]]; then
     read -r -a flags <<<"$HOOK_WRAPPER_BASH_FLAGS"
   fi
+  # shellcheck disable=SC2016 # expanded by the inner bash
   HOOK_COMMAND=(bash -c 'cd -- "$1" && shift && exec "$@"' hook-run "$HOOK_CHECKOUT"
     env -i "${assignments[@]}" bash "${flags[@]}" "$HOOK_RUN_DIR/wrapper")
 }
@@ -202,6 +203,7 @@ start_hook() {
 
 # Waits for a hook started with start_hook (run directory $1), then makes it
 # the current run: sets HOOK_RUN_DIR, HOOK_STATUS, $status and $output.
+# shellcheck disable=SC2034 # bats' own $status and $output, as `run` sets them
 wait_hook() {
   HOOK_RUN_DIR=$1
   status=0
@@ -224,6 +226,7 @@ hook_read_environment() {
   local entry
   into=()
   while IFS= read -r -d '' entry; do
+    # shellcheck disable=SC2034 # a reference to the caller's array
     into[${entry%%=*}]=${entry#*=}
   done <"$HOOK_RUN_DIR/$1/env0"
 }
