@@ -20,8 +20,9 @@ public enum ConfigurationLoader {
     /// nil: nothing configures this plugin for this job (agent-hook mode with no cache file).
     public static func load(_ environment: JobEnvironment) throws(ConfigurationError) -> Configuration? {
         let checkout = environment.checkoutDirectory
+        let defaults = try EnvironmentDefaults.load(environment)
         if let found = try pluginOptionsNode(environment) {
-            var options = try PluginOptions.decode(found.node, source: found.source)
+            var options = try PluginOptions.decode(found.node, source: found.source, base: defaults)
             var origin = found.source
             if let file = options.configFile {
                 let path = file.hasPrefix("/") ? file : checkout + "/" + file
@@ -36,7 +37,7 @@ public enum ConfigurationLoader {
             return Configuration(options: options, origin: origin)
         }
         guard let file = try repositoryCacheFile(checkout: checkout) else { return nil }
-        var options = PluginOptions()
+        var options = defaults
         options.caches = try CacheFile.load(path: checkout + "/" + file, displayName: file)
         try checkUnique(options.caches)
         return Configuration(options: options, origin: file)

@@ -18,6 +18,8 @@ public struct PluginOptions: Sendable {
     public var compressionLevel = 3
     public var restoreRetry: RetryPolicy = .restore
     public var saveRetry: RetryPolicy = .save
+    /// Branch globs allowed to save (`main`, `release/*`); nil: every branch.
+    public var saveBranches: [String]?
     /// Append a one-line summary per job to the build's `swift-cache` annotation.
     public var annotate = true
     /// Read by the hooks, which find the binaries with it; accepted here so it is not "unknown".
@@ -26,12 +28,13 @@ public struct PluginOptions: Sendable {
     public init() {}
 
     static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
-                       "save-on-fork-pull-requests", "compression-level", "retry", "annotate", "binary-dir"]
+                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir"]
 
-    /// Reads the options mapping; `caches` entries may use either definition format.
-    static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> PluginOptions {
+    /// Reads the options mapping over `base` (the agent environment's defaults); `caches` entries
+    /// may use either definition format.
+    static func decode(_ node: YAMLNode, source: String, base: PluginOptions = PluginOptions()) throws(ConfigurationError) -> PluginOptions {
         var reader = try MappingReader(node, source: source, context: "plugin configuration")
-        var options = PluginOptions()
+        var options = base
         if let list = try reader.value("caches") {
             options.caches = try CacheList.decode(list, source: source, context: "'caches'")
         }
@@ -43,6 +46,9 @@ public struct PluginOptions: Sendable {
         options.concurrency = try reader.int("concurrency", in: 1...16) ?? options.concurrency
         options.failOnError = try reader.bool("fail-on-error") ?? options.failOnError
         options.saveOnForkPullRequests = try reader.bool("save-on-fork-pull-requests") ?? options.saveOnForkPullRequests
+        if let branches = try reader.stringList("save-branches") {
+            options.saveBranches = try SaveBranches.validate(branches.map(\.0), source: source, node: try reader.value("save-branches"))
+        }
         options.compressionLevel = try reader.int("compression-level", in: 1...19) ?? options.compressionLevel
         if let retry = try reader.value("retry") {
             (options.restoreRetry, options.saveRetry) = try RetryOptions.decode(retry, source: source)

@@ -86,7 +86,9 @@ public enum Annotation {
         let timer = Task {
             try await clock.sleep(for: timeout)
             process.timedOut.withLock { $0 = true }
-            process.value.terminate()
+            // SIGKILL, not terminate(): the binaries ignore SIGTERM (they turn it into cancellation),
+            // and a child inherits that, so SIGTERM would not stop a hung agent.
+            kill(process.value.processIdentifier, SIGKILL)
         }
         let status = try await runBlocking {
             process.value.waitUntilExit()

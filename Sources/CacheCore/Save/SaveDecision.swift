@@ -10,6 +10,9 @@ public enum SaveDecision {
         case .failure where status == 0: return "the command succeeded and save-when is 'failure'"
         default: break
         }
+        if let patterns = options.saveBranches, !SaveBranches.allows(environment.branch, patterns: patterns) {
+            return "branch '\(environment.branch)' is not in save-branches (\(patterns.joined(separator: ", ")))"
+        }
         if environment.isForkPullRequest && !options.saveOnForkPullRequests {
             return "this is a pull request from a fork, which may read caches but not write them (see save-on-fork-pull-requests)"
         }
