@@ -17,6 +17,11 @@ struct MappingReader {
                 source: source, mark: node.mark,
                 message: "\(context) must be a mapping, found \(node.kindDescription)")
         }
+        for pair in pairs where pair.key.string == nil || pair.key.mapping != nil || pair.key.sequence != nil {
+            throw ConfigurationError(
+                source: source, mark: pair.key.mark,
+                message: "keys in \(context) must be strings, found \(pair.key.kindDescription)")
+        }
         self.source = source
         self.node = node
         self.context = context
@@ -82,7 +87,9 @@ struct MappingReader {
     /// A list of strings; a single string is accepted as a list of one, as the agent does.
     mutating func stringList(_ key: String) throws(ConfigurationError) -> [(String, YAMLNode)]? {
         guard let node = try value(key) else { return nil }
-        if node.sequence == nil, node.mapping == nil, let single = node.string { return [(single, node)] }
+        if node.sequence == nil, node.mapping == nil, node.int == nil, node.bool == nil, let single = node.string {
+            return [(single, node)]
+        }
         guard let items = node.sequence else {
             throw error("'\(key)' in \(context) must be a list of strings, found \(node.kindDescription)", at: node)
         }
