@@ -13,8 +13,6 @@ public struct ArchiveOptions: Sendable, Hashable {
     /// zstd worker threads; 0 compresses on the calling thread only.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    public init() {}
-
     public init(compressionLevel: Int = 3, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.compressionLevel = compressionLevel
         self.threads = threads

@@ -23,7 +23,17 @@ public enum ArchiveWriter {
         progress: (@Sendable (ArchiveProgress) -> Void)? = nil
     ) throws(ArchiveError) -> ArchiveReport {
         try validate(sources: sources, outputPath: outputPath, options: options)
+        // pax stores non-ASCII names as UTF-8, translated from the locale;
+        // in the C locale of a Swift process every such name would fail.
+        return try POSIX.withUTF8Locale { () throws(ArchiveError) in
+            try writeArchive(sources: sources, to: outputPath, options: options, progress: progress)
+        }
+    }
 
+    private static func writeArchive(
+        sources: [ArchiveSource], to outputPath: String, options: ArchiveOptions,
+        progress: (@Sendable (ArchiveProgress) -> Void)?
+    ) throws(ArchiveError) -> ArchiveReport {
         let fd = open(outputPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let code = errno
@@ -108,10 +118,7 @@ public enum ArchiveWriter {
         else {
             throw ArchiveError(.io, "cannot set up pax+zstd output for \(outputPath): \(LibArchive.message(archive)); is libarchive built with zstd?")
         }
-        // hdrcharset=BINARY: store names as the bytes the file system holds.
-        // Translating them to UTF-8 depends on the process locale (plain C
-        // in a Swift program) and fails for any non-ASCII name.
-        let settings = "zstd:compression-level=\(options.compressionLevel),zstd:threads=\(options.threads),pax:hdrcharset=BINARY"
+        let settings = "zstd:compression-level=\(options.compressionLevel),zstd:threads=\(options.threads)"
         guard archive_write_set_options(archive, settings) == ARCHIVE_OK else {
             throw ArchiveError(.io, "libarchive refused the zstd options '\(settings)': \(LibArchive.message(archive))")
         }

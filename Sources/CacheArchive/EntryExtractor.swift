@@ -30,6 +30,9 @@ final class EntryExtractor {
     private var warnings: [String] = []
     private var warnedUnknownMembers: Set<String> = []
     private var extractedMembers: Set<String> = []
+    /// Members whose root entry was a symlink: it may point beside the
+    /// destination, so nothing may be written below it.
+    private var membersWithLinkRoot: Set<String> = []
 
     init(table: MemberTable, input: HashingFileInput, limits: ExtractionLimits, throttle: ProgressThrottle) {
         self.table = table
@@ -119,6 +122,15 @@ final class EntryExtractor {
             return
         }
         let target = MemberTable.destinationPath(of: member, rest: rest)
+        if rest.isEmpty {
+            if archive_entry_filetype(entry) == EntryType.symlink && archive_entry_hardlink(entry) == nil {
+                membersWithLinkRoot.insert(member.name)
+            } else {
+                membersWithLinkRoot.remove(member.name)
+            }
+        } else if membersWithLinkRoot.contains(member.name) {
+            throw ArchiveError(.unsafeEntry, "refusing entry \(shownName): the root of member '\(member.name)' is a symlink, and writing below it would write outside the cache path; the archive is corrupt or hostile and was not used")
+        }
         guard target.count < Int(PATH_MAX) else {
             throw ArchiveError(.unsafeEntry, "refusing entry \(shownName): its destination path is longer than PATH_MAX, which libarchive would handle by changing the working directory of the whole process")
         }

@@ -8,9 +8,7 @@ public struct ExtractionLimits: Sendable, Hashable {
 
     public static let `default` = ExtractionLimits()
 
-    public init() {}
-
-    public init(maxEntries: Int, maxContentBytes: Int64) {
+    public init(maxEntries: Int = 5_000_000, maxContentBytes: Int64 = 256 << 30) {
         self.maxEntries = maxEntries
         self.maxContentBytes = maxContentBytes
     }

@@ -59,9 +59,10 @@ enum POSIX {
 
     /// Runs `body` with this thread's character type set to UTF-8.
     ///
-    /// libarchive converts UTF-8 names in pax headers (GNU tar writes them)
-    /// to the current locale, which in a Swift process is plain C: every
-    /// non-ASCII name then produces a warning. `uselocale` is per thread and
+    /// pax headers hold names in UTF-8, and libarchive converts between them
+    /// and the current locale, which in a Swift process is plain C: every
+    /// non-ASCII name then fails to convert (a warning, and on writing a
+    /// non-standard `hdrcharset` record). `uselocale` is per thread and
     /// restored afterwards, so concurrent work elsewhere is not affected.
     static func withUTF8Locale<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         guard let utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil) else { return try body() }

@@ -71,6 +71,19 @@ import Testing
         try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm'")
     }
 
+    @Test func nothingIsWrittenBelowAMemberRootSymlink() throws {
+        try makeDirectory(temp.sub("stage/sibling"))
+        try pythonArchive(at: archive, """
+            entry("m", tarfile.SYMTYPE, link="sibling")
+            entry("m/planted", data=b"pwned")
+            """)
+        let error = extractionError(archive, ["m": destination])
+        #expect(error?.kind == .unsafeEntry)
+        #expect(error?.message.contains("the root of member 'm' is a symlink") == true)
+        #expect(!exists(destination))
+        #expect(try listing(temp.sub("stage")) == ["./sibling"])
+    }
+
     /// `a -> .` then `b -> a/../x`: lexically `x`, really the member's
     /// parent. The link is created with its lexical target instead.
     @Test func dotDotAfterASymlinkIsRewrittenToTheLexicalTarget() throws {

@@ -41,6 +41,16 @@ import Testing
         #expect(!exists(temp.sub("o")))
     }
 
+    @Test(arguments: [ArchiveOptions(compressionLevel: 0), ArchiveOptions(compressionLevel: 23), ArchiveOptions(threads: -1)])
+    func outOfRangeCompressionOptionsAreRejected(options: ArchiveOptions) throws {
+        let temp = try TempDirectory()
+        try writeFile(temp.sub("f"), "f")
+
+        #expect { try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("f"))], to: temp.sub("o"), options: options) }
+            throws: { ($0 as? ArchiveError)?.kind == .invalidRequest }
+        #expect(!exists(temp.sub("o")))
+    }
+
     @Test func overlappingMemberNamesAreRejected() throws {
         let temp = try TempDirectory()
         try writeFile(temp.sub("f"), "f")

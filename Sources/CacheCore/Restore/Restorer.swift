@@ -59,7 +59,8 @@ public struct Restorer: Sendable {
         let staged: StagedRestore
         do {
             staged = try await StagedRestore.extract(blob: blob, cache: cache, log: context.log)
-        } catch let error as ArchiveError {
+        } catch let error as ArchiveError where error.kind == .unsafeEntry || error.kind == .malformedArchive {
+            // A poisoned or damaged blob: nobody should restore it again.
             await expire(entry, scope: found.scope, because: "its archive is unsafe or damaged")
             return RestoreResult(cache: cache, outcome: .miss(reason: "refused the archive of '\(entry.key)': \(error)"))
         } catch {
