@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,9 +35,18 @@ let package = Package(
         .target(name: "CacheArchive", dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
+            name: "CacheS3",
+            dependencies: [
+                "CacheRetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "CacheCore",
             dependencies: [
-                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CSystemCalls",
+                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CSystemCalls",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -52,6 +63,7 @@ let package = Package(
         .testTarget(name: "CacheKeysTests", dependencies: ["CacheKeys"]),
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
+        .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3"]),
         .testTarget(name: "CacheCoreTests", dependencies: ["CacheCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -35,6 +35,7 @@ struct CacheRestore: AsyncParsableCommand {
         let status = await cancellingOnSignals {
             await RestoreJob.run(environment: environment, log: log, exportFile: exportFile, dryRun: dryRun)
         }
+        await StoreConnections.close()
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }

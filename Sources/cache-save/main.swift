@@ -38,6 +38,7 @@ struct Save: AsyncParsableCommand {
         let status = await cancellingOnSignals {
             await SaveJob.run(environment: environment, log: log, dryRun: dryRun)
         }
+        await StoreConnections.close()
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }

@@ -1,18 +1,20 @@
+import CacheS3
 import Foundation
 
 /// Which store a job uses: the `store` option, else `BUILDKITE_CACHE_STORE_URL` from the agent's
 /// environment (one setting for a whole fleet), else a directory in the agent user's cache folder.
 public enum StoreLocation {
     public static func resolve(option: String?, environment: JobEnvironment) throws -> any CacheStore {
-        if let option { return try open(option, source: "the 'store' option", home: environment.homeDirectory) }
+        if let option { return try open(option, source: "the 'store' option", environment: environment) }
         if let fleet = environment["BUILDKITE_CACHE_STORE_URL"] {
-            return try open(fleet, source: "BUILDKITE_CACHE_STORE_URL", home: environment.homeDirectory)
+            return try open(fleet, source: "BUILDKITE_CACHE_STORE_URL", environment: environment)
         }
         let cacheHome = environment["XDG_CACHE_HOME"] ?? environment.homeDirectory + "/.cache"
         return FileStore(root: cacheHome + "/swift-cache/store")
     }
 
-    static func open(_ text: String, source: String, home: String) throws -> any CacheStore {
+    static func open(_ text: String, source: String, environment: JobEnvironment) throws -> any CacheStore {
+        let home = environment.homeDirectory
         if text.hasPrefix("file://") {
             var path = String(text.dropFirst("file://".count))
             if path == "~" || path.hasPrefix("~/") {
@@ -25,8 +27,22 @@ public enum StoreLocation {
         }
         if text.hasPrefix("/") { return FileStore(root: text) }
         if text.hasPrefix("s3://") {
-            throw StoreError.badURL("\(source): S3 stores are not available in this version yet; use a file:// store")
+            do {
+                return try S3Store(url: text, environment: environment.variables, home: home)
+            } catch let error as S3LocationError {
+                throw StoreError.badURL("\(source): \(error.message)")
+            } catch let error as S3CredentialsError {
+                throw StoreError.badURL("\(source) names an S3 store, but \(error.message)")
+            }
         }
-        throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path (s3:// is planned)")
+        throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path or s3://bucket/prefix")
+    }
+}
+
+/// The network side of the stores, closed once when a binary is done: an orderly end for the
+/// shared HTTP client's connections and threads.
+public enum StoreConnections {
+    public static func close() async {
+        try? await S3HTTPClient.shutdown()
     }
 }

@@ -1,0 +1,182 @@
+import CacheRetry
+import CacheS3
+import Foundation
+
+/// The store for fleets: any S3-compatible bucket (AWS S3, MinIO, R2, GCS interoperability).
+///
+/// Layout, the file store's under a prefix, so people and `aws s3` can look inside:
+///
+///     PREFIX/v1/blobs/sha256/ab/abcdef…                 the archives, named by their sha256
+///     PREFIX/v1/entries/ORG/PIPELINE/BRANCH/KEY.json    one small document per saved key
+///
+/// Entries are written only after their blob is complete, as one whole-object PUT, which S3 makes
+/// visible atomically: a reader sees the old entry or the new one, never a torn one. The PUT carries
+/// `If-None-Match: *`, so when two jobs save one key at once the first commit stays and the second
+/// is told (412) that the key is taken, which is what it wanted anyway: the entry a restore may
+/// already have read does not change under it. Services without conditional writes get a plain PUT
+/// (last writer wins, still whole).
+public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
+    public let client: S3Client
+    /// Where downloads land and archives are built before upload.
+    let temporaryDirectory: String
+
+    /// A fallback lookup reads at most this many entries (the most recently written first): each
+    /// is one GET, and a restore is waiting.
+    static let maximumCandidates = 20
+    /// A fallback lookup lists at most this many keys; a lifecycle rule keeps a prefix far smaller.
+    static let maximumListed = 10_000
+
+    /// Opens `s3://BUCKET/PREFIX?…` with credentials from the environment or the shared
+    /// credentials file.
+    public init(url: String, environment: [String: String], home: String) throws {
+        let location = try S3Location(url: url, environment: environment)
+        let credentials = try S3CredentialsResolver.resolve(environment: environment, home: home)
+        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        self.init(client: S3Client(location: location, credentials: credentials), temporaryDirectory: temporary)
+    }
+
+    public init(client: S3Client, temporaryDirectory: String) {
+        self.client = client
+        self.temporaryDirectory = temporaryDirectory.count > 1 && temporaryDirectory.hasSuffix("/")
+            ? String(temporaryDirectory.dropLast()) : temporaryDirectory
+    }
+
+    public var displayName: String { client.location.description }
+    public var description: String { displayName }
+    public var customMirror: Mirror { Mirror(self, children: ["location": displayName]) }
+
+    func blobKey(_ digest: String) -> String {
+        client.location.key("v1/blobs/sha256/\(digest.prefix(2))/\(digest)")
+    }
+
+    func entriesDirectory(_ scope: StoreScope) -> String {
+        client.location.key(["v1", "entries", StoreNameEncoding.encode(scope.organization),
+                             StoreNameEncoding.encode(scope.pipeline), StoreNameEncoding.encode(scope.branch)].joined(separator: "/"))
+    }
+
+    func entryKey(_ key: String, scope: StoreScope) -> String {
+        entriesDirectory(scope) + "/" + StoreNameEncoding.encode(key) + ".json"
+    }
+
+    public func entry(key: String, scope: StoreScope) async throws -> CacheEntry? {
+        guard let entry = try await readEntry(entryKey(key, scope: scope)), entry.key == key else { return nil }
+        return entry
+    }
+
+    /// Lists the entries whose encoded names start with the encoded prefix (percent-encoding keeps
+    /// prefixes, byte for byte), plus the hashed `sha256-…` names of very long keys, which only
+    /// reading them can place; then reads the most recently written candidates and picks the
+    /// newest `created`.
+    public func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? {
+        let directory = entriesDirectory(scope) + "/"
+        var plain: [S3Client.ListedObject] = []
+        let encodedPrefix = Self.percentEncoded(prefix)
+        // An encoded prefix longer than any plain name can only match hashed names.
+        if encodedPrefix.utf8.count <= StoreNameEncoding.maxLength {
+            plain = try await client.list(prefix: directory + encodedPrefix, limit: Self.maximumListed).objects.filter { object in
+                let name = object.key.dropFirst(directory.count)
+                guard name.hasSuffix(".json"), !name.hasPrefix("sha256-") else { return false }
+                guard let key = StoreNameEncoding.decode(String(name.dropLast(5))) else { return false }
+                return key.hasPrefix(prefix)
+            }
+        }
+        let hashed = try await client.list(prefix: directory + "sha256-", limit: Self.maximumListed).objects
+            .filter { $0.key.hasSuffix(".json") }
+        let candidates = Self.mostRecent(plain) + Self.mostRecent(hashed)
+        let client = self.client
+        let entries = await forEachConcurrently(candidates, limit: 8) { object -> Result<CacheEntry?, any Error> in
+            do {
+                return .success(try await Self.readEntry(object.key, client: client))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var newest: CacheEntry?
+        for result in entries {
+            guard let entry = try result.get(), entry.key.hasPrefix(prefix) else { continue }
+            if newest.map({ entry.created > $0.created }) ?? true { newest = entry }
+        }
+        return newest
+    }
+
+    static func mostRecent(_ objects: [S3Client.ListedObject]) -> [S3Client.ListedObject] {
+        Array(objects.sorted { ($0.lastModified ?? .distantPast) > ($1.lastModified ?? .distantPast) }.prefix(maximumCandidates))
+    }
+
+    func readEntry(_ objectKey: String) async throws -> CacheEntry? {
+        try await Self.readEntry(objectKey, client: client)
+    }
+
+    /// nil when there is no entry. S3 answers 403 rather than 404 for a missing key when the
+    /// credentials lack s3:ListBucket: that is a miss too, not a failed job. A document that is
+    /// JSON but not an entry of ours (another version) is treated as absent, like the file store;
+    /// a body that is not JSON at all (a proxy's HTML page) is a broken answer and is retried.
+    static func readEntry(_ objectKey: String, client: S3Client) async throws -> CacheEntry? {
+        let bytes: [UInt8]?
+        do {
+            bytes = try await client.get(objectKey)
+        } catch let error as S3Error where error.status == 403 {
+            return nil
+        }
+        guard let bytes else { return nil }
+        let data = Data(bytes)
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw S3Error(operation: "GET entry", bucket: client.location.bucket, key: objectKey,
+                          reason: .unreadableBody(status: 200, detail: "\(bytes.count) bytes that are not a JSON object"))
+        }
+        guard let entry = try? CacheEntry.decode(data), entry.version == CacheEntry.currentVersion,
+              CacheEntry.isValidDigest(entry.digest) else { return nil }
+        return entry
+    }
+
+    public func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob {
+        guard CacheEntry.isValidDigest(entry.digest) else { throw StoreError.badEntry("digest '\(entry.digest)' is not a sha256") }
+        let path = temporaryDirectory + "/swift-cache-" + UUID().uuidString + ".blob"
+        do {
+            try await client.download(blobKey(entry.digest), to: path, retrier: retrier)
+        } catch let error as S3Error where error.isNotFound {
+            throw StoreError.blobMissing(digest: entry.digest)
+        }
+        return LocalBlob(path: path, isTemporary: true)
+    }
+
+    public func temporaryArchivePath() throws -> String {
+        temporaryDirectory + "/swift-cache-" + UUID().uuidString + ".tar.zst"
+    }
+
+    public func putBlob(from path: String, digest: String, retrier: Retrier) async throws {
+        precondition(CacheEntry.isValidDigest(digest), "blob digests are validated before they reach a store")
+        try await client.upload(file: path, to: blobKey(digest), sha256: digest, retrier: retrier)
+        unlink(path)
+    }
+
+    public func commit(_ entry: CacheEntry, scope: StoreScope) async throws {
+        _ = try await client.put(entryKey(entry.key, scope: scope), bytes: Array(try entry.encoded()),
+                                 contentType: "application/json", onlyIfAbsent: true)
+    }
+
+    /// Reads the entry first: a save may have replaced the bad entry since we read it, and that
+    /// one is not ours to remove. (S3 has no delete-if-unchanged everywhere; the window between
+    /// the read and the delete is one round trip.)
+    public func expire(_ entry: CacheEntry, scope: StoreScope) async throws {
+        let key = entryKey(entry.key, scope: scope)
+        guard let current = try await readEntry(key), current.digest == entry.digest else { return }
+        try await client.delete(key)
+    }
+
+    /// `StoreNameEncoding.encode` without its hashing of long names: the prefix of an encoded key
+    /// is the encoding of the key's prefix.
+    static func percentEncoded(_ text: String) -> String {
+        var result = ""
+        for (index, byte) in text.utf8.enumerated() {
+            let isSafe = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2D || byte == 0x5F || byte == 0x7E || (byte == 0x2E && index > 0)
+            if isSafe {
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                result += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return result
+    }
+}

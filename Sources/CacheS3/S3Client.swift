@@ -1,0 +1,321 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Talks to one bucket of an S3-compatible service: one method per S3 call, each a single request
+/// that the caller may retry as a whole (`upload` and `download` take the retrier themselves,
+/// because they make many calls and retry each on its own).
+///
+/// Object keys are full keys (with the store's prefix): `location.key("v1/…")` builds them.
+public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
+    public let location: S3Location
+    public var transfer: S3TransferOptions
+    let signer: SigV4Signer
+    let http: HTTPClient
+    /// Decides the `x-amz-date` of each request; injected by tests, the wall clock otherwise.
+    let now: @Sendable () -> Date
+
+    /// Largest body read into memory: entries and XML answers are a few kilobytes.
+    static let maximumDocumentSize = 4 * 1024 * 1024
+
+    /// - Parameter transfer: part sizes and parallelism; the URL's (or the defaults) when nil.
+    public init(location: S3Location, credentials: S3Credentials, transfer: S3TransferOptions? = nil,
+                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init) {
+        self.location = location
+        self.transfer = transfer ?? location.transfer
+        self.signer = SigV4Signer(credentials: credentials, region: location.region)
+        self.http = http
+        self.now = now
+    }
+
+    public var description: String { "\(location) (\(location.region), \(signer.credentials))" }
+    public var customMirror: Mirror { Mirror(self, children: ["location": location.description]) }
+
+    // MARK: - Single calls
+
+    public struct ObjectInfo: Sendable, Equatable {
+        public let size: Int64
+        public let etag: String?
+    }
+
+    /// The object's size, or nil when there is none (404).
+    public func head(_ key: String) async throws -> ObjectInfo? {
+        let operation = "HEAD object"
+        let response = try await send(S3Request(method: "HEAD", key: key), operation: operation, key: key)
+        if response.status == .notFound { return nil }
+        try await check(response, operation: operation, key: key, action: "s3:GetObject")
+        guard let size = response.headers.first(name: "content-length").flatMap(Int64.init) else {
+            throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                          reason: .unreadableBody(status: Int(response.status.code), detail: "no Content-Length"))
+        }
+        return ObjectInfo(size: size, etag: response.headers.first(name: "etag"))
+    }
+
+    /// A small object's bytes, or nil when there is none (404).
+    public func get(_ key: String) async throws -> [UInt8]? {
+        let operation = "GET object"
+        let response = try await send(S3Request(method: "GET", key: key), operation: operation, key: key)
+        if response.status == .notFound {
+            // A missing bucket is a broken store URL, not a missing object.
+            do {
+                try await check(response, operation: operation, key: key, action: "s3:GetObject")
+            } catch let error as S3Error where error.isNotFound && error.code != "NoSuchBucket" {
+                return nil
+            }
+        }
+        try await check(response, operation: operation, key: key, action: "s3:GetObject")
+        return try await readBody(response, operation: operation, key: key)
+    }
+
+    public enum PutOutcome: Sendable, Equatable {
+        case stored
+        /// `onlyIfAbsent` and the key already had an object: nothing was written.
+        case alreadyExists
+    }
+
+    /// Writes a small object whole.
+    ///
+    /// With `onlyIfAbsent`, the PUT carries `If-None-Match: *`: the service writes only if the key
+    /// is free and answers 412 otherwise. Services that do not know the condition (501, or 400
+    /// NotImplemented) get a plain PUT instead.
+    public func put(_ key: String, bytes: [UInt8], contentType: String, onlyIfAbsent: Bool = false) async throws -> PutOutcome {
+        let operation = onlyIfAbsent ? "PUT object (if absent)" : "PUT object"
+        var request = S3Request(method: "PUT", key: key, body: .bytes(bytes), payloadHash: SHA256Hex.of(bytes))
+        request.headers.append(("content-type", contentType))
+        if onlyIfAbsent { request.headers.append(("if-none-match", "*")) }
+        let response = try await send(request, operation: operation, key: key)
+        if onlyIfAbsent && response.status == .preconditionFailed {
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return .alreadyExists
+        }
+        do {
+            try await check(response, operation: operation, key: key, action: "s3:PutObject")
+        } catch let error as S3Error where onlyIfAbsent && (error.status == 501 || error.code == "NotImplemented") {
+            return try await put(key, bytes: bytes, contentType: contentType, onlyIfAbsent: false)
+        }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        return .stored
+    }
+
+    /// Removes an object; a key that is already gone is fine (S3 answers 204 either way).
+    public func delete(_ key: String) async throws {
+        let operation = "DELETE object"
+        let response = try await send(S3Request(method: "DELETE", key: key), operation: operation, key: key)
+        if response.status == .notFound { return }
+        try await check(response, operation: operation, key: key, action: "s3:DeleteObject")
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+    }
+
+    public struct ListedObject: Sendable, Equatable {
+        public let key: String
+        public let size: Int64
+        public let lastModified: Date?
+    }
+
+    /// Every key under `prefix` (ListObjectsV2, following continuation tokens), up to `limit`.
+    /// - Returns: the keys and whether the listing stopped at the limit with more left.
+    public func list(prefix: String, limit: Int = 10_000) async throws -> (objects: [ListedObject], truncated: Bool) {
+        var objects: [ListedObject] = []
+        var token: String?
+        repeat {
+            let page = try await listPage(prefix: prefix, continuationToken: token, maxKeys: Swift.min(1000, limit - objects.count))
+            objects += page.objects
+            token = page.nextToken
+        } while token != nil && objects.count < limit
+        return (objects, token != nil)
+    }
+
+    func listPage(prefix: String, continuationToken: String?, maxKeys: Int) async throws -> (objects: [ListedObject], nextToken: String?) {
+        let operation = "ListObjectsV2"
+        var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(maxKeys))]
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        let request = S3Request(method: "GET", key: nil, query: query)
+        let response = try await send(request, operation: operation, key: prefix + "*")
+        try await check(response, operation: operation, key: prefix + "*", action: "s3:ListBucket")
+        let root = try await readXML(response, operation: operation, key: prefix + "*", expecting: "ListBucketResult")
+        let objects = root.all("Contents").compactMap { node -> ListedObject? in
+            guard let key = node.value("Key") else { return nil }
+            return ListedObject(key: key, size: node.value("Size").flatMap(Int64.init) ?? 0,
+                                lastModified: node.value("LastModified").flatMap(S3Timestamp.parse))
+        }
+        let truncated = root.value("IsTruncated") == "true"
+        let next = truncated ? root.value("NextContinuationToken") : nil
+        if truncated && (next ?? "").isEmpty {
+            throw S3Error(operation: operation, bucket: location.bucket, key: prefix + "*",
+                          reason: .unreadableBody(status: Int(response.status.code), detail: "a truncated listing without NextContinuationToken"))
+        }
+        return (objects, next)
+    }
+
+    // MARK: - Sending
+
+    /// Signs and sends one request; any failure to get an answer becomes a (retryable) `S3Error`.
+    func send(_ request: S3Request, operation: String, key: String?, deadline: TimeAmount = .minutes(30)) async throws -> HTTPClientResponse {
+        let path = location.path(forKey: request.key)
+        var headers: [(name: String, value: String)] = [("host", location.hostHeader)]
+        let date = now()
+        headers.append(("x-amz-date", SigV4Signer.dateStamps(date).timestamp))
+        headers.append(("x-amz-content-sha256", request.payloadHash))
+        if let token = signer.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        headers += request.headers
+        let signature = signer.sign(
+            SigV4Signer.Request(method: request.method, path: path, query: request.query, headers: headers,
+                                payloadHash: request.payloadHash),
+            at: date)
+
+        var query = request.query.map { "\(URIEncoding.encode($0.name))=\(URIEncoding.encode($0.value))" }.joined(separator: "&")
+        if !query.isEmpty { query = "?" + query }
+        let portPart = location.port.map { ":\($0)" } ?? ""
+        let host = location.usePathStyle ? location.host : "\(location.bucket).\(location.host)"
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        var http = HTTPClientRequest(url: "\(location.scheme)://\(bracketed)\(portPart)\(URIEncoding.encodePath(path))\(query)")
+        http.method = .init(rawValue: request.method)
+        for (name, value) in headers where name != "host" { http.headers.add(name: name, value: value) }
+        http.headers.replaceOrAdd(name: "Host", value: location.hostHeader)
+        http.headers.add(name: "Authorization", value: signature.authorization)
+        switch request.body {
+        case .none:
+            break
+        case .bytes(let bytes):
+            http.body = .bytes(ByteBuffer(bytes: bytes))
+        case .file(let range):
+            http.body = .stream(range, length: .known(range.length))
+        }
+        do {
+            return try await self.http.execute(http, timeout: deadline)
+        } catch let error as S3Error {
+            throw error
+        } catch let error as LocalFileError {
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            let failure = S3Error.transport(error, operation: operation, bucket: location.bucket, key: key)
+            throw scrubbed(failure)
+        }
+    }
+
+    /// Throws the service's error for a status other than 2xx, with S3's Code and Message.
+    func check(_ response: HTTPClientResponse, operation: String, key: String?, action: String) async throws {
+        let status = Int(response.status.code)
+        guard !(200...299).contains(status) else { return }
+        var bytes: [UInt8] = []
+        do {
+            let buffer = try await response.body.collect(upTo: 64 * 1024)
+            bytes = Array(buffer.readableBytesView)
+        } catch {
+            throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                          reason: .unreadableBody(status: status, detail: scrub("\(error)")))
+        }
+        var code: String?
+        var message: String?
+        if !bytes.isEmpty {
+            guard let root = try? S3XMLNode.parse(bytes), root.name == "Error" else {
+                throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                              reason: .unreadableBody(status: status, detail: "expected an S3 XML error, got \(Self.sniff(bytes, response))"))
+            }
+            code = root.value("Code")
+            message = root.value("Message")
+        }
+        throw failure(status: status, code: code, message: message, response: response, operation: operation, key: key, action: action)
+    }
+
+    func failure(status: Int, code: String?, message: String?, response: HTTPClientResponse, operation: String, key: String?, action: String) -> S3Error {
+        let hint = S3Error.hint(status: status, code: code, regionHeader: response.headers.first(name: "x-amz-bucket-region"),
+                                region: location.region, credentials: signer.credentials.description, action: action)
+        return S3Error(operation: operation, bucket: location.bucket, key: key,
+                       reason: .status(status, code: code.map(scrub), message: message.map(scrub)), hint: hint)
+    }
+
+    /// The body of a successful answer; a body cut off or too large is an unreadable answer.
+    func readBody(_ response: HTTPClientResponse, operation: String, key: String?) async throws -> [UInt8] {
+        do {
+            let buffer = try await response.body.collect(upTo: Self.maximumDocumentSize)
+            let bytes = Array(buffer.readableBytesView)
+            if let expected = response.headers.first(name: "content-length").flatMap(Int.init), expected != bytes.count {
+                throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                              reason: .unreadableBody(status: Int(response.status.code), detail: "\(bytes.count) of \(expected) bytes"))
+            }
+            return bytes
+        } catch let error as S3Error {
+            throw error
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                          reason: .unreadableBody(status: Int(response.status.code), detail: scrub("\(error)")))
+        }
+    }
+
+    /// A successful answer's XML document, whose root must be `expecting`. S3 can answer 200 with
+    /// an `<Error>` (CompleteMultipartUpload does): that is the error it says.
+    func readXML(_ response: HTTPClientResponse, operation: String, key: String?, expecting: String...) async throws -> S3XMLNode {
+        let bytes = try await readBody(response, operation: operation, key: key)
+        let root: S3XMLNode
+        do {
+            root = try S3XMLNode.parse(bytes)
+        } catch {
+            throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                          reason: .unreadableBody(status: Int(response.status.code), detail: "\(error); got \(Self.sniff(bytes, response))"))
+        }
+        if root.name == "Error" {
+            throw failure(status: Int(response.status.code), code: root.value("Code"), message: root.value("Message"),
+                          response: response, operation: operation, key: key, action: "this call")
+        }
+        guard expecting.contains(root.name) else {
+            throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                          reason: .unreadableBody(status: Int(response.status.code), detail: "expected <\(expecting[0])>, got <\(root.name)>"))
+        }
+        return root
+    }
+
+    /// What an unexpected body looks like, for the message: its type and size, not its content
+    /// (which may echo the request, headers included).
+    static func sniff(_ bytes: [UInt8], _ response: HTTPClientResponse) -> String {
+        let type = response.headers.first(name: "content-type") ?? "no content type"
+        return "\(bytes.count) bytes of \(type)"
+    }
+
+    /// Removes every credential value from a text that came from outside (a server's message, a
+    /// library's error description).
+    func scrub(_ text: String) -> String {
+        var result = text
+        for secret in signer.credentials.secretValues where result.contains(secret) {
+            result = result.replacingOccurrences(of: secret, with: "[REDACTED]")
+        }
+        return result
+    }
+
+    func scrubbed(_ error: S3Error) -> S3Error {
+        guard case .transport(let detail, let retryable) = error.reason else { return error }
+        return S3Error(operation: error.operation, bucket: error.bucket, key: error.key,
+                       reason: .transport(scrub(detail), isRetryable: retryable), hint: error.hint)
+    }
+}
+
+/// One request before signing. `key` nil addresses the bucket itself (ListObjectsV2).
+struct S3Request: Sendable {
+    enum Body: Sendable {
+        case none
+        case bytes([UInt8])
+        case file(FileRange)
+    }
+
+    var method: String
+    var key: String?
+    var query: [(name: String, value: String)] = []
+    var headers: [(name: String, value: String)] = []
+    var body: Body = .none
+    var payloadHash: String = SigV4Signer.emptyPayloadHash
+}
+
+/// S3's timestamps (`2009-10-12T17:50:30.000Z`), with or without the fraction.
+enum S3Timestamp {
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}

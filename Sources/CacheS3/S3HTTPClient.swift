@@ -1,0 +1,47 @@
+import AsyncHTTPClient
+import NIOCore
+import Synchronization
+
+/// The one HTTP client of the process, shared by every S3 store, so all caches of a job reuse the
+/// same connection pool (and TLS sessions) instead of each opening their own.
+///
+/// It is made on first use. Call `shutdown()` once, when the binary is done with every store;
+/// a process that exits without it loses nothing (the client holds no unsent data), the call only
+/// makes the end orderly (connections closed, event loop threads stopped).
+public enum S3HTTPClient {
+    private static let state = Mutex<HTTPClient?>(nil)
+
+    /// Timeouts that tell a dead connection from a slow transfer: connecting may take 10 s, and a
+    /// transfer may go 60 s without a byte before it counts as broken (and is retried). There is no
+    /// overall deadline: a 2 GB blob on a slow link is not an error.
+    static func makeConfiguration() -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60), write: .seconds(60))
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        // A refused connection fails at once and goes to our retrier, which logs it and waits by
+        // the job's policy, instead of being retried silently inside the pool until the timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
+    /// The shared client.
+    public static var shared: HTTPClient {
+        state.withLock { current in
+            if let client = current { return client }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeConfiguration())
+            current = client
+            return client
+        }
+    }
+
+    /// Closes the shared client's connections; a later `shared` makes a new client.
+    public static func shutdown() async throws {
+        let client: HTTPClient? = state.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        try await client?.shutdown()
+    }
+}
