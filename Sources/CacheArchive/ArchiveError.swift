@@ -16,6 +16,8 @@ public struct ArchiveError: Error, Sendable, Hashable, CustomStringConvertible {
         case unsafeEntry
         /// The archive holds more entries or bytes than the extraction limits allow.
         case limitExceeded
+        /// The caller cancelled the work (the job was cancelled); nothing partial is left.
+        case cancelled
     }
 
     public let kind: Kind

@@ -28,7 +28,8 @@ public enum ArchiveExtractor {
         from archivePath: String,
         destinations: [String: String],
         limits: ExtractionLimits = .default,
-        progress: (@Sendable (ArchiveProgress) -> Void)? = nil
+        progress: (@Sendable (ArchiveProgress) -> Void)? = nil,
+        isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws(ArchiveError) -> ArchiveReport {
         let table = try memberTable(for: destinations)
 
@@ -40,7 +41,7 @@ public enum ArchiveExtractor {
 
         let extraction = EntryExtractor(
             table: table, input: HashingFileInput(fd: fd, path: archivePath), limits: limits,
-            throttle: ProgressThrottle(progress))
+            throttle: ProgressThrottle(progress, isCancelled: isCancelled))
         do {
             return try POSIX.withUTF8Locale { () throws(ArchiveError) in try extraction.run() }
         } catch {

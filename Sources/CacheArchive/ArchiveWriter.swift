@@ -20,19 +20,20 @@ public enum ArchiveWriter {
         sources: [ArchiveSource],
         to outputPath: String,
         options: ArchiveOptions = .init(),
-        progress: (@Sendable (ArchiveProgress) -> Void)? = nil
+        progress: (@Sendable (ArchiveProgress) -> Void)? = nil,
+        isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws(ArchiveError) -> ArchiveReport {
         try validate(sources: sources, outputPath: outputPath, options: options)
         // pax stores non-ASCII names as UTF-8, translated from the locale;
         // in the C locale of a Swift process every such name would fail.
         return try POSIX.withUTF8Locale { () throws(ArchiveError) in
-            try writeArchive(sources: sources, to: outputPath, options: options, progress: progress)
+            try writeArchive(sources: sources, to: outputPath, options: options, progress: progress, isCancelled: isCancelled)
         }
     }
 
     private static func writeArchive(
         sources: [ArchiveSource], to outputPath: String, options: ArchiveOptions,
-        progress: (@Sendable (ArchiveProgress) -> Void)?
+        progress: (@Sendable (ArchiveProgress) -> Void)?, isCancelled: @escaping @Sendable () -> Bool
     ) throws(ArchiveError) -> ArchiveReport {
         let fd = open(outputPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -62,7 +63,7 @@ public enum ArchiveWriter {
         try check(output.open(on: archive), archive, output, "cannot start writing archive \(outputPath)")
 
         let archiver = SourceArchiver(
-            archive: archive, output: output, throttle: ProgressThrottle(progress),
+            archive: archive, output: output, throttle: ProgressThrottle(progress, isCancelled: isCancelled),
             outputIdentity: try identity(of: fd, path: outputPath))
         for source in sources {
             try archiver.add(source)

@@ -85,7 +85,7 @@ final class EntryExtractor {
                 throw ArchiveError(.limitExceeded, "archive \(input.path) holds more than \(limits.maxEntries) entries, the extraction limit; it was not used (a file-count bomb, or raise the limit)")
             }
             try extract(entry)
-            throttle.tick(progressNow())
+            try throttle.tick(progressNow())
         }
 
         try input.drainToEnd()
@@ -196,7 +196,7 @@ final class EntryExtractor {
             if length > 0, archive_write_data_block(writer, block, length, offset) < ARCHIVE_WARN {
                 throw ArchiveError(.io, "cannot write \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
             }
-            throttle.tick(progressNow())
+            try throttle.tick(progressNow())
         }
     }
 

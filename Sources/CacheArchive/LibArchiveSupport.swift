@@ -45,14 +45,21 @@ enum LibArchive {
 /// million small files does not spend its time in the callback.
 final class ProgressThrottle {
     private let callback: (@Sendable (ArchiveProgress) -> Void)?
+    private let isCancelled: @Sendable () -> Bool
     private let intervalNanoseconds: UInt64 = 200_000_000
     private var lastReport: UInt64 = 0
 
-    init(_ callback: (@Sendable (ArchiveProgress) -> Void)?) {
+    init(_ callback: (@Sendable (ArchiveProgress) -> Void)?, isCancelled: @escaping @Sendable () -> Bool = { false }) {
         self.callback = callback
+        self.isCancelled = isCancelled
     }
 
-    func tick(_ progress: @autoclosure () -> ArchiveProgress) {
+    /// Called after every entry and data block: reports progress now and then, and stops the work
+    /// at once when the caller was cancelled (a cancelled job must not wait for a 2 GB archive).
+    func tick(_ progress: @autoclosure () -> ArchiveProgress) throws(ArchiveError) {
+        if isCancelled() {
+            throw ArchiveError(.cancelled, "cancelled; the partial work was removed")
+        }
         guard let callback else { return }
         let now = Self.monotonicNanoseconds()
         guard now &- lastReport >= intervalNanoseconds else { return }

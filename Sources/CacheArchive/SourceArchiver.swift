@@ -88,7 +88,7 @@ final class SourceArchiver {
                 archive_read_disk_descend(disk)
             }
             try addEntry(entry, diskPath: diskPath, type: type, memberPath: Self.rename(diskPath, root: root, member: member, source: source), resolver: resolver)
-            throttle.tick(ArchiveProgress(entries: entries, contentBytes: contentBytes, compressedBytes: output.bytesWritten))
+            try throttle.tick(ArchiveProgress(entries: entries, contentBytes: contentBytes, compressedBytes: output.bytesWritten))
         }
     }
 

@@ -90,7 +90,7 @@ public enum Annotation {
             // and a child inherits that, so SIGTERM would not stop a hung agent.
             kill(process.value.processIdentifier, SIGKILL)
         }
-        let status = try await runBlocking {
+        let status = try await runBlocking { _ in
             process.value.waitUntilExit()
             return process.value.terminationStatus
         }

@@ -22,8 +22,9 @@ struct StagedRestore: Sendable {
         let progress = ProgressReporter(log: log, label: cache.id, verb: "restored")
         let report: ArchiveReport
         do {
-            report = try await runBlocking { [destinations] in
-                try ArchiveExtractor.extract(from: blob.path, destinations: destinations, progress: progress.update)
+            report = try await runBlocking { [destinations] isCancelled in
+                try ArchiveExtractor.extract(from: blob.path, destinations: destinations, progress: progress.update,
+                                             isCancelled: isCancelled)
             }
         } catch {
             for item in planned { TargetSwap.remove(item.staging) }

@@ -61,8 +61,9 @@ public struct Saver: Sendable {
             let options = ArchiveOptions(compressionLevel: compressionLevel,
                                          threads: ProcessInfo.processInfo.activeProcessorCount)
             let progress = ProgressReporter(log: context.log, label: cache.id, verb: "archived")
-            report = try await runBlocking { [sources] in
-                try ArchiveWriter.write(sources: sources, to: archivePath, options: options, progress: progress.update)
+            report = try await runBlocking { [sources] isCancelled in
+                try ArchiveWriter.write(sources: sources, to: archivePath, options: options, progress: progress.update,
+                                        isCancelled: isCancelled)
             }
         } catch {
             return SaveResult(cache: cache, outcome: .failed(reason: "could not archive: \(error)"))

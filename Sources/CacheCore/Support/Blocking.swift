@@ -1,12 +1,29 @@
 import Foundation
+import Synchronization
 
 /// Runs file-heavy synchronous work (archiving, extracting) on a thread of its own, so it never
 /// holds one of the few threads of Swift's cooperative pool (two, on a two-core agent) while
 /// another cache waits for a network answer.
-func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try work() })
+///
+/// The work gets an `isCancelled` probe that turns true when the calling task is cancelled (the
+/// job got SIGTERM), because a plain thread cannot see task cancellation: the archive code checks
+/// it between entries and blocks and stops at once, cleaning up after itself.
+func runBlocking<T: Sendable>(_ work: @escaping @Sendable (_ isCancelled: @escaping @Sendable () -> Bool) throws -> T) async throws -> T {
+    let cancelled = CancellationFlag()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work(cancelled.isSet) })
+            }
         }
+    } onCancel: {
+        cancelled.set()
     }
+}
+
+/// A flag set once from any thread and read from the working thread.
+final class CancellationFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    @Sendable func isSet() -> Bool { value.load(ordering: .relaxed) }
 }
