@@ -62,7 +62,7 @@ struct S3StoreTests {
         #expect(try await store.newestEntry(prefix: "../ü", scope: scope)?.key == odd)
         #expect(try await store.newestEntry(prefix: "", scope: scope)?.key == long)
         for text in ["a", "../ü key/with%slashes", ".hidden", "x~y_z-1.2"] {
-            #expect(S3Store.percentEncoded(text) == StoreNameEncoding.encode(text))
+            #expect(StoreNameEncoding.percentEncoded(text) == StoreNameEncoding.encode(text))
         }
     }
 

@@ -7,6 +7,34 @@ struct CommandSetup {
     let caches: [ResolvedCache]
     let store: any CacheStore
 
+    enum Preparation {
+        /// Stop now with this status: a configuration error, nothing configured, or a dry run done.
+        case stop(JobExitStatus)
+        case run(CommandSetup)
+    }
+
+    /// The common start of both binaries: load, resolve, and handle `--dry-run`.
+    static func prepare(environment: JobEnvironment, log: BuildkiteLog, phase: String, dryRun: Bool) -> Preparation {
+        switch load(environment: environment, log: log, phase: phase) {
+        case .failure(let status): return .stop(status)
+        case .success(nil): return .stop(.success)
+        case .success(let setup?):
+            if dryRun {
+                DryRun.print(setup.caches, store: setup.store.displayName, log: log)
+                return .stop(.success)
+            }
+            return .run(setup)
+        }
+    }
+
+    /// The job's store and log with a retrier on `policy`; retry lines go to the log, indented
+    /// under the cache they belong to.
+    func context(policy: RetryPolicy, environment: JobEnvironment, log: BuildkiteLog,
+                 clock: any RetryClock, random: any RetryRandomSource) -> JobContext {
+        let retrier = Retrier(policy: policy, clock: clock, random: random) { line in log.line("   \(line)") }
+        return JobContext(environment: environment, store: store, log: log, retrier: retrier)
+    }
+
     /// nil with a status: stop now with that exit status (0 when there is nothing to do).
     static func load(environment: JobEnvironment, log: BuildkiteLog, phase: String) -> Result<CommandSetup?, JobExitStatus> {
         do {

@@ -7,19 +7,13 @@ public enum RestoreJob {
                            clock: any RetryClock = SystemRetryClock(),
                            random: any RetryRandomSource = SystemRandomSource()) async -> JobExitStatus {
         let setup: CommandSetup
-        switch CommandSetup.load(environment: environment, log: log, phase: "restore") {
-        case .failure(let status): return status
-        case .success(nil): return .success
-        case .success(let loaded?): setup = loaded
-        }
-        if dryRun {
-            DryRun.print(setup.caches, store: setup.store.displayName, log: log)
-            return .success
+        switch CommandSetup.prepare(environment: environment, log: log, phase: "restore", dryRun: dryRun) {
+        case .stop(let status): return status
+        case .run(let prepared): setup = prepared
         }
         let options = setup.configuration.options
         log.collapsedSection(":card_index_dividers: Restoring \(setup.caches.count) cache\(setup.caches.count == 1 ? "" : "s") from \(setup.store.displayName)")
-        let retrier = Retrier(policy: options.restoreRetry, clock: clock, random: random) { line in log.line("   \(line)") }
-        let context = JobContext(environment: environment, store: setup.store, log: log, retrier: retrier)
+        let context = setup.context(policy: options.restoreRetry, environment: environment, log: log, clock: clock, random: random)
         let restorer = Restorer(context: context, concurrency: options.concurrency,
                                 mayWrite: !environment.isForkPullRequest || options.saveOnForkPullRequests)
         let results = await restorer.restore(setup.caches)

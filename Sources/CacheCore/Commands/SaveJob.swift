@@ -8,14 +8,9 @@ public enum SaveJob {
                            random: any RetryRandomSource = SystemRandomSource(),
                            now: @escaping @Sendable () -> Date = Date.init) async -> JobExitStatus {
         let setup: CommandSetup
-        switch CommandSetup.load(environment: environment, log: log, phase: "save") {
-        case .failure(let status): return status
-        case .success(nil): return .success
-        case .success(let loaded?): setup = loaded
-        }
-        if dryRun {
-            DryRun.print(setup.caches, store: setup.store.displayName, log: log)
-            return .success
+        switch CommandSetup.prepare(environment: environment, log: log, phase: "save", dryRun: dryRun) {
+        case .stop(let status): return status
+        case .run(let prepared): setup = prepared
         }
         let options = setup.configuration.options
         if let reason = SaveDecision.reasonToSkip(options, environment: environment) {
@@ -23,8 +18,7 @@ public enum SaveJob {
             return .success
         }
         log.collapsedSection(":card_index_dividers: Saving \(setup.caches.count) cache\(setup.caches.count == 1 ? "" : "s") to \(setup.store.displayName)")
-        let retrier = Retrier(policy: options.saveRetry, clock: clock, random: random) { line in log.line("   \(line)") }
-        let context = JobContext(environment: environment, store: setup.store, log: log, retrier: retrier)
+        let context = setup.context(policy: options.saveRetry, environment: environment, log: log, clock: clock, random: random)
         let saver = Saver(context: context, concurrency: options.concurrency,
                           compressionLevel: options.compressionLevel, now: now)
         let results = await saver.save(setup.caches)

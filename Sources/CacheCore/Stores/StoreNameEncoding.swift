@@ -7,6 +7,16 @@ enum StoreNameEncoding {
     static let maxLength = 200
 
     static func encode(_ text: String) -> String {
+        let result = percentEncoded(text)
+        if result.utf8.count > maxLength || result.isEmpty {
+            return "sha256-" + SHA256.hash(data: Array(text.utf8)).map { String(format2: $0) }.joined()
+        }
+        return result
+    }
+
+    /// The readable part alone, without hashing long names: the encoding of a key's prefix is a
+    /// prefix of the key's encoding, which is what listing by prefix in an object store needs.
+    static func percentEncoded(_ text: String) -> String {
         var result = ""
         for (index, byte) in text.utf8.enumerated() {
             let isSafe = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
@@ -16,9 +26,6 @@ enum StoreNameEncoding {
             } else {
                 result += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
             }
-        }
-        if result.utf8.count > maxLength || result.isEmpty {
-            return "sha256-" + SHA256.hash(data: Array(text.utf8)).map { String(format2: $0) }.joined()
         }
         return result
     }

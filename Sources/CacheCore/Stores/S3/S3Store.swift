@@ -70,7 +70,7 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     public func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? {
         let directory = entriesDirectory(scope) + "/"
         var plain: [S3Client.ListedObject] = []
-        let encodedPrefix = Self.percentEncoded(prefix)
+        let encodedPrefix = StoreNameEncoding.percentEncoded(prefix)
         // An encoded prefix longer than any plain name can only match hashed names.
         if encodedPrefix.utf8.count <= StoreNameEncoding.maxLength {
             plain = try await client.list(prefix: directory + encodedPrefix, limit: Self.maximumListed).objects.filter { object in
@@ -162,21 +162,5 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
         let key = entryKey(entry.key, scope: scope)
         guard let current = try await readEntry(key), current.digest == entry.digest else { return }
         try await client.delete(key)
-    }
-
-    /// `StoreNameEncoding.encode` without its hashing of long names: the prefix of an encoded key
-    /// is the encoding of the key's prefix.
-    static func percentEncoded(_ text: String) -> String {
-        var result = ""
-        for (index, byte) in text.utf8.enumerated() {
-            let isSafe = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x2D || byte == 0x5F || byte == 0x7E || (byte == 0x2E && index > 0)
-            if isSafe {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                result += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
-            }
-        }
-        return result
     }
 }
