@@ -14,7 +14,7 @@ import Testing
         try writeFile(temp.sub("src/dir/naïve"), "utf-8")
         try makeSymlink(temp.sub("src/link"), to: "dir/tool")
         let archive = temp.sub("ours.tar.zst")
-        try ArchiveWriter.write(sources: [.init(name: "checkout/node_modules", path: temp.sub("src"))], to: archive)
+        _ = try ArchiveWriter.write(sources: [.init(name: "checkout/node_modules", path: temp.sub("src"))], to: archive)
 
         // 2>&1: GNU tar warns on stderr about pax records it does not know.
         let listingText = try shell("zstd -dc \(quoted(archive)) | tar -tvf - 2>&1")

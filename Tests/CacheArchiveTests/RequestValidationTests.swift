@@ -75,7 +75,7 @@ import Testing
         let temp = try TempDirectory()
         try writeFile(temp.sub("f"), "f")
         let archive = temp.sub("a.tar.zst")
-        try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("f"))], to: archive)
+        _ = try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("f"))], to: archive)
         try makeDirectory(temp.sub("taken"))
         try writeFile(temp.sub("taken/keep"), "keep")
 
@@ -97,7 +97,7 @@ import Testing
         try makeDirectory(temp.sub("src"))
         try writeFile(temp.sub("src/f"), "through a link")
         let archive = temp.sub("a.tar.zst")
-        try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("src"))], to: archive)
+        _ = try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("src"))], to: archive)
 
         _ = try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("via-link/out")])
 

@@ -77,7 +77,7 @@ import Testing
         try writeFile(temp.sub("npm-home/_cacache/blob"), "blob")
         let archive = temp.sub("two.tar.zst")
 
-        try ArchiveWriter.write(
+        _ = try ArchiveWriter.write(
             sources: [.init(name: "checkout/node_modules", path: temp.sub("modules")), .init(name: "home/.npm", path: temp.sub("npm-home"))],
             to: archive)
         try makeDirectory(temp.sub("stage"))
@@ -155,7 +155,7 @@ import Testing
             try makeTree(at: source)
             try writeFile(source + "/which", "\(index)")
             archives.append(temp.sub("a\(index).tar.zst"))
-            try ArchiveWriter.write(sources: [.init(name: "m", path: source)], to: archives[index], options: .init(threads: 1))
+            _ = try ArchiveWriter.write(sources: [.init(name: "m", path: source)], to: archives[index], options: .init(threads: 1))
         }
         let paths = temp.path
         try await withThrowingTaskGroup(of: Void.self) { group in

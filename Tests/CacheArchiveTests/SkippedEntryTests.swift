@@ -78,7 +78,7 @@ import Testing
         let temp = try TempDirectory()
         try writeFile(temp.sub("f"), "f")
         let archive = temp.sub("one.tar.zst")
-        try ArchiveWriter.write(sources: [.init(name: "present", path: temp.sub("f"))], to: archive)
+        _ = try ArchiveWriter.write(sources: [.init(name: "present", path: temp.sub("f"))], to: archive)
 
         let report = try ArchiveExtractor.extract(
             from: archive, destinations: ["present": temp.sub("p"), "absent": temp.sub("a")])
