@@ -64,7 +64,15 @@ let package = Package(
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
         .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3"]),
-        .testTarget(name: "CacheCoreTests", dependencies: ["CacheCore"]),
+        .testTarget(
+            name: "CacheCoreTests",
+            dependencies: [
+                "CacheCore",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -44,6 +44,13 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         let response = try await send(S3Request(method: "HEAD", key: key), operation: operation, key: key)
         if response.status == .notFound { return nil }
         try await check(response, operation: operation, key: key, action: "s3:GetObject")
+        // A HEAD has no body to fail decoding, so a proxy's HTML page with 200 would pass for the
+        // object and its page size for the object's: say so here, where a retry can fix it, not in
+        // every GET that then finds the wrong number of bytes. The store never writes text/html.
+        if let type = response.headers.first(name: "content-type"), type.lowercased().hasPrefix("text/html") {
+            throw S3Error(operation: operation, bucket: location.bucket, key: key,
+                          reason: .unreadableBody(status: Int(response.status.code), detail: "a text/html page instead of the object's headers"))
+        }
         guard let size = response.headers.first(name: "content-length").flatMap(Int64.init) else {
             throw S3Error(operation: operation, bucket: location.bucket, key: key,
                           reason: .unreadableBody(status: Int(response.status.code), detail: "no Content-Length"))
