@@ -59,6 +59,10 @@ let package = Package(
             name: "cache-save",
             dependencies: ["CacheCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Fuzz targets for untrusted input (issue 6). A normal build makes regression runners that
+        // replay a corpus directory; scripts/fuzz rebuilds them with -DFUZZING and libFuzzer.
+        .executableTarget(name: "fuzz-yaml", dependencies: ["CacheYAML"]),
+        .executableTarget(name: "fuzz-key-template", dependencies: ["CacheKeys"]),
         .testTarget(name: "CacheYAMLTests", dependencies: ["CacheYAML"]),
         .testTarget(name: "CacheKeysTests", dependencies: ["CacheKeys"]),
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),

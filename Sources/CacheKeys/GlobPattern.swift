@@ -33,9 +33,12 @@ public struct GlobPattern: Sendable, CustomStringConvertible {
     /// Whether `relativePath` (components separated by `/`) is matched. An absolute pattern only
     /// matches an absolute path, and a relative one only a relative path.
     public func matches(_ relativePath: String) -> Bool {
-        let isAbsolute = relativePath.hasPrefix("/")
-        let names = relativePath.split(separator: "/", omittingEmptySubsequences: true)
-            .map(String.init)
+        // Split on Unicode scalars, as the parser does: a `/` followed by a combining mark is one
+        // `Character`, which a `Character`-wise split would not treat as a separator.
+        let scalars = relativePath.unicodeScalars
+        let isAbsolute = scalars.first == "/"
+        let names = scalars.split(separator: "/", omittingEmptySubsequences: true)
+            .map { String(String.UnicodeScalarView($0)) }
             .filter { $0 != "." }
         return alternatives.contains { $0.isAbsolute == isAbsolute && $0.matches(names) }
     }
