@@ -74,9 +74,9 @@ public enum ArchiveExtractor {
         return MemberTable(members: members)
     }
 
-    /// The destination with its parent resolved by realpath: libarchive's
-    /// SECURE_SYMLINKS refuses any path through a symlink, and the checkout or
-    /// home directory above a cache path may well be reached through one.
+    /// The destination with its parent resolved by realpath, so that every
+    /// path handed to libarchive is canonical: the checkout or home directory
+    /// above a cache path may well be reached through a symlink.
     private static func resolvedDestination(_ path: String, member: String) throws(ArchiveError) -> String {
         var trimmed = path
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }

@@ -51,15 +51,18 @@ public enum ArchiveWriter {
             }
         }
 
-        let output = HashingFileOutput(fd: fd, path: outputPath)
+        let output = HashingFileOutput(
+            fd: fd, path: outputPath,
+            compressor: try ZstdStreamCompressor(level: options.compressionLevel, threads: options.threads))
         guard let archive = archive_write_new() else {
             throw ArchiveError(.io, "cannot write archive \(outputPath): libarchive could not allocate a writer (out of memory?)")
         }
         // Declared after the file cleanup so it runs first: freeing flushes
-        // libarchive's buffers into the file before the file is removed.
-        defer { archive_write_free(archive) }
+        // libarchive's buffers into the file before the file is removed, and
+        // `output` (libarchive holds it unretained) must live until then.
+        defer { withExtendedLifetime(output) { _ = archive_write_free(archive) } }
 
-        try configure(archive, options: options, outputPath: outputPath)
+        try configure(archive, outputPath: outputPath)
         try check(output.open(on: archive), archive, output, "cannot start writing archive \(outputPath)")
 
         let archiver = SourceArchiver(
@@ -70,6 +73,7 @@ public enum ArchiveWriter {
         }
 
         try check(archive_write_close(archive), archive, output, "cannot finish archive \(outputPath)")
+        try output.finish()
         guard fsync(fd) == 0 else {
             throw ArchiveError(.io, "cannot flush archive \(outputPath) to disk: \(POSIX.errorText(errno))")
         }
@@ -110,21 +114,16 @@ public enum ArchiveWriter {
         }
     }
 
-    private static func configure(_ archive: OpaquePointer, options: ArchiveOptions, outputPath: String) throws(ArchiveError) {
+    private static func configure(_ archive: OpaquePointer, outputPath: String) throws(ArchiveError) {
         // Restricted pax: plain ustar headers, with a pax extension only for
         // entries that need one (long names, big files), so the archive is
-        // small and every tar reads it.
-        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
-            archive_write_add_filter_zstd(archive) == ARCHIVE_OK
-        else {
-            throw ArchiveError(.io, "cannot set up pax+zstd output for \(outputPath): \(LibArchive.message(archive)); is libarchive built with zstd?")
-        }
-        let settings = "zstd:compression-level=\(options.compressionLevel),zstd:threads=\(options.threads)"
-        guard archive_write_set_options(archive, settings) == ARCHIVE_OK else {
-            throw ArchiveError(.io, "libarchive refused the zstd options '\(settings)': \(LibArchive.message(archive))")
+        // small and every tar reads it. No libarchive filter: the output
+        // compresses the tar stream itself (see ZstdStreamCompressor).
+        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK else {
+            throw ArchiveError(.io, "cannot set up pax output for \(outputPath): \(LibArchive.message(archive))")
         }
         // Hand the output callback 1 MiB blocks, and do not pad the last
-        // block: padding after a zstd frame would change nothing but the digest.
+        // block: padding would only add zeros to compress.
         archive_write_set_bytes_per_block(archive, 1 << 20)
         archive_write_set_bytes_in_last_block(archive, 1)
     }
@@ -143,6 +142,9 @@ public enum ArchiveWriter {
         guard status < ARCHIVE_WARN else { return }
         if let code = output.failure {
             throw ArchiveError(.io, "\(what): writing \(output.path) failed: \(POSIX.errorText(code))")
+        }
+        if let problem = output.compressionFailure {
+            throw ArchiveError(.io, "\(what): zstd compression failed: \(problem)")
         }
         throw ArchiveError(.io, "\(what): \(LibArchive.message(archive))")
     }

@@ -33,6 +33,8 @@ final class EntryExtractor {
     /// Members whose root entry was a symlink: it may point beside the
     /// destination, so nothing may be written below it.
     private var membersWithLinkRoot: Set<String> = []
+    /// Symlinks created below member roots, so nothing is written through them.
+    private var createdSymlinks = CreatedSymlinks()
 
     init(table: MemberTable, input: HashingFileInput, limits: ExtractionLimits, throttle: ProgressThrottle) {
         self.table = table
@@ -63,9 +65,12 @@ final class EntryExtractor {
         // uncompressed. Fewer decoders, less attack surface.
         archive_read_support_filter_zstd(reader)
         archive_read_support_format_tar(reader)
-        // No OWNER: files belong to whoever restores. The SECURE flags are a
-        // second line behind our own name and link checks.
-        let flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+        // No OWNER: files belong to whoever restores. NODOTDOT is a second
+        // line behind our own name checks. SECURE_SYMLINKS is deliberately
+        // absent: it lstats every component of every path from `/` (half the
+        // time of a restore); `createdSymlinks` gives the same guarantee for
+        // a fresh destination without a system call.
+        let flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT
         archive_write_disk_set_options(writer, flags)
 
         guard input.open(on: reader) == ARCHIVE_OK else { throw readFailure() }
@@ -122,6 +127,8 @@ final class EntryExtractor {
             return
         }
         let target = MemberTable.destinationPath(of: member, rest: rest)
+        let replacesCreatedLink = rest.isEmpty
+            ? membersWithLinkRoot.contains(member.name) : createdSymlinks.isLink(rest, in: member.name)
         if rest.isEmpty {
             if archive_entry_filetype(entry) == EntryType.symlink && archive_entry_hardlink(entry) == nil {
                 membersWithLinkRoot.insert(member.name)
@@ -130,6 +137,8 @@ final class EntryExtractor {
             }
         } else if membersWithLinkRoot.contains(member.name) {
             throw ArchiveError(.unsafeEntry, "refusing entry \(shownName): the root of member '\(member.name)' is a symlink, and writing below it would write outside the cache path; the archive is corrupt or hostile and was not used")
+        } else if let link = createdSymlinks.linkAbove(rest, in: member.name) {
+            throw throughLink("entry \(shownName)", link: link, member: member)
         }
         guard target.count < Int(PATH_MAX) else {
             throw ArchiveError(.unsafeEntry, "refusing entry \(shownName): its destination path is longer than PATH_MAX, which libarchive would handle by changing the working directory of the whole process")
@@ -164,6 +173,11 @@ final class EntryExtractor {
         }
 
         if size > 0 { try checkBudget(adding: size, on: shownName) }
+        if replacesCreatedLink {
+            // Remove our own link first: for a directory entry libarchive
+            // would otherwise follow it and reuse (and chmod) whatever it points at.
+            try removeCreatedLink(at: target, for: shownName)
+        }
         PathBytesSyntax.withCString(target) { archive_entry_copy_pathname(entry, $0) }
         let status = archive_write_header(writer, entry)
         if status == ARCHIVE_WARN {
@@ -172,6 +186,10 @@ final class EntryExtractor {
             throw ArchiveError(.io, "cannot extract entry \(shownName) to \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
         }
         extractedMembers.insert(member.name)
+        if !rest.isEmpty {
+            let isSymlink = archive_entry_hardlink(entry) == nil && archive_entry_filetype(entry) == EntryType.symlink
+            createdSymlinks.record(rest, in: member.name, isSymlink: isSymlink)
+        }
         if size > 0 {
             try copyData(of: shownName, to: target)
         }
@@ -209,12 +227,28 @@ final class EntryExtractor {
         guard let (linkMember, linkRest) = table.match(components), linkMember.name == member.name else {
             throw ArchiveError(.unsafeEntry, "refusing hard link \(shownName) => '\(shownTarget)': it points outside the cache path '\(member.name)'; the archive is corrupt or hostile and was not used")
         }
+        if let link = createdSymlinks.linkAbove(linkRest, in: member.name) {
+            throw throughLink("hard link \(shownName) => '\(shownTarget)'", link: link, member: member)
+        }
         let path = MemberTable.destinationPath(of: member, rest: linkRest)
         var info = stat()
         if PathBytesSyntax.withCString(path, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
             throw ArchiveError(.unsafeEntry, "refusing hard link \(shownName) => '\(shownTarget)': it points at a symlink, which would then resolve from another directory; the archive is corrupt or hostile and was not used")
         }
         return path
+    }
+
+    private func throughLink(_ what: String, link: PathBytes, member: MemberTable.Member) -> ArchiveError {
+        let shownLink = PathBytesSyntax.display(PathBytesSyntax.join(member.components + [link]))
+        return ArchiveError(.unsafeEntry, "refusing \(what): its path goes through the symlink '\(shownLink)' that this archive created, so it could land outside the cache path; the archive is corrupt or hostile and was not used")
+    }
+
+    private func removeCreatedLink(at target: PathBytes, for shownName: String) throws(ArchiveError) {
+        let removed = PathBytesSyntax.withCString(target) { unlink($0) }
+        let code = errno
+        guard removed == 0 || code == ENOENT else {
+            throw ArchiveError(.io, "cannot replace the symlink at \(PathBytesSyntax.display(target)) with entry \(shownName): \(POSIX.errorText(code))")
+        }
     }
 
     private func checkBudget(adding bytes: Int64, on shownName: String) throws(ArchiveError) {

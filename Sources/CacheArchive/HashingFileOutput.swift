@@ -9,33 +9,58 @@ import Musl
 import Darwin
 #endif
 
-/// The sink libarchive writes the compressed archive into: every block goes
-/// to the file and into SHA-256 in the same pass, so the digest that names
-/// the blob is of exactly the bytes on disk, without reading them back.
+/// The sink libarchive writes the tar stream into: it is compressed here, and
+/// every compressed chunk goes to the file and into SHA-256 in the same pass,
+/// so the digest that names the blob is of exactly the bytes on disk,
+/// without reading them back.
 final class HashingFileOutput {
     let fd: Int32
     let path: String
+    private let compressor: ZstdStreamCompressor
     private var hasher = SHA256()
+    /// Compressed bytes written to the file so far.
     private(set) var bytesWritten: Int64 = 0
     /// The errno of a failed write, kept because libarchive's own message for
     /// a failing write callback does not say why.
     private(set) var failure: Int32?
+    /// libzstd's error text, for the same reason.
+    private(set) var compressionFailure: String?
 
-    init(fd: Int32, path: String) {
+    init(fd: Int32, path: String, compressor: ZstdStreamCompressor) {
         self.fd = fd
         self.path = path
+        self.compressor = compressor
     }
 
-    /// Called by libarchive with finished blocks. Returns the count written or -1.
-    func write(_ buffer: UnsafeRawBufferPointer) -> Int {
+    /// Called by libarchive with blocks of the tar stream. Returns the count taken or -1.
+    func write(_ tar: UnsafeRawBufferPointer) -> Int {
+        guard failure == nil, compressionFailure == nil else { return -1 }
+        compressionFailure = compressor.compress(tar, end: false, emit: writeCompressed)
+        return failure == nil && compressionFailure == nil ? tar.count : -1
+    }
+
+    /// Ends the zstd frame; call after libarchive has closed the tar stream.
+    func finish() throws(ArchiveError) {
+        if failure == nil, compressionFailure == nil {
+            compressionFailure = compressor.compress(UnsafeRawBufferPointer(start: nil, count: 0), end: true, emit: writeCompressed)
+        }
+        if let failure {
+            throw ArchiveError(.io, "cannot finish archive \(path): writing it failed: \(POSIX.errorText(failure))")
+        }
+        if let compressionFailure {
+            throw ArchiveError(.io, "cannot finish archive \(path): zstd compression failed: \(compressionFailure)")
+        }
+    }
+
+    private func writeCompressed(_ buffer: UnsafeRawBufferPointer) -> Bool {
         let code = POSIX.writeAll(fd, buffer)
         guard code == 0 else {
             failure = code
-            return -1
+            return false
         }
         hasher.update(bufferPointer: buffer)
         bytesWritten += Int64(buffer.count)
-        return buffer.count
+        return true
     }
 
     func finalizeDigest() -> String {
@@ -43,7 +68,7 @@ final class HashingFileOutput {
     }
 
     /// Registers this object as the output of `archive` (a libarchive writer).
-    /// The caller keeps `self` alive until the archive is closed.
+    /// The caller keeps `self` alive until the archive is freed.
     func open(on archive: OpaquePointer) -> Int32 {
         archive_write_open(
             archive, Unmanaged.passUnretained(self).toOpaque(), nil,

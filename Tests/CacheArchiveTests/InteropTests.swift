@@ -73,4 +73,32 @@ import Testing
         #expect(try shell("zstd -dc \(quoted(archive)) | tar -xOf - f") == String(repeating: "compress me ", count: 50_000))
         #expect(report.compressedBytes < 10_000)
     }
+
+    /// The writer compresses with small multi-threaded jobs (to bound its
+    /// memory); a tree larger than several jobs must still be one plain zstd
+    /// frame that zstd, tar and our extractor all read back byte for byte.
+    @Test(arguments: [0, 2])
+    func manyCompressionJobsMakeOnePlainFrame(threads: Int) throws {
+        let temp = try TempDirectory()
+        try makeDirectory(temp.sub("tree"))
+        try shell("head -c 3000000 /dev/urandom > \(quoted(temp.sub("tree/random")))")
+        try shell("yes 'module.exports = require(\"./lib\");' | head -c 6000000 > \(quoted(temp.sub("tree/text")))")
+        for i in 0..<200 {
+            try writeFile(temp.sub("tree/small-\(i).js"), String(repeating: "var x\(i) = \(i);\n", count: i + 1))
+        }
+        let archive = temp.sub("a.tar.zst")
+
+        let written = try ArchiveWriter.write(
+            sources: [.init(name: "tree", path: temp.sub("tree"))], to: archive, options: .init(compressionLevel: 3, threads: threads))
+
+        #expect(try shell("zstd -lv \(quoted(archive)) 2>&1").contains("# Zstandard Frames: 1"))
+        #expect(try shell("sha256sum \(quoted(archive))").hasPrefix(written.sha256))
+        try makeDirectory(temp.sub("by-tar"))
+        try shell("zstd -dc \(quoted(archive)) | tar -xf - -C \(quoted(temp.sub("by-tar")))")
+        try shell("diff -r \(quoted(temp.sub("tree"))) \(quoted(temp.sub("by-tar/tree")))")
+        let extracted = try ArchiveExtractor.extract(from: archive, destinations: ["tree": temp.sub("ours")])
+        #expect(extracted.sha256 == written.sha256)
+        #expect(extracted.contentBytes == written.contentBytes)
+        try shell("diff -r \(quoted(temp.sub("tree"))) \(quoted(temp.sub("ours")))")
+    }
 }
