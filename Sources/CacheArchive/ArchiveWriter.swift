@@ -53,7 +53,8 @@ public enum ArchiveWriter {
 
         let output = HashingFileOutput(
             fd: fd, path: outputPath,
-            compressor: try ZstdStreamCompressor(level: options.compressionLevel, threads: options.threads))
+            compressor: try ZstdStreamCompressor(level: options.compressionLevel, threads: options.threads),
+            isCancelled: isCancelled)
         guard let archive = archive_write_new() else {
             throw ArchiveError(.io, "cannot write archive \(outputPath): libarchive could not allocate a writer (out of memory?)")
         }

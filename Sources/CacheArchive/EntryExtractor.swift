@@ -193,7 +193,9 @@ final class EntryExtractor {
         if size > 0 {
             try copyData(of: shownName, to: target)
         }
-        if archive_write_finish_entry(writer) < ARCHIVE_WARN {
+        // Anything but OK counts: libarchive reports a failed write() (a full disk, a file size
+        // limit) as a mere warning, and a restore must never swap in a file that is short or holed.
+        if archive_write_finish_entry(writer) != ARCHIVE_OK {
             throw ArchiveError(.io, "cannot finish extracting entry \(shownName) to \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
         }
     }
@@ -211,7 +213,7 @@ final class EntryExtractor {
             if status < ARCHIVE_WARN { throw readFailure() }
             try spendBudget(Int64(length), on: shownName)
             contentBytes += Int64(length)
-            if length > 0, archive_write_data_block(writer, block, length, offset) < ARCHIVE_WARN {
+            if length > 0, archive_write_data_block(writer, block, length, offset) != ARCHIVE_OK {
                 throw ArchiveError(.io, "cannot write \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
             }
             try throttle.tick(progressNow())

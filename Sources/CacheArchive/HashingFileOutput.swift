@@ -26,23 +26,30 @@ final class HashingFileOutput {
     /// libzstd's error text, for the same reason.
     private(set) var compressionFailure: String?
 
-    init(fd: Int32, path: String, compressor: ZstdStreamCompressor) {
+    private let isCancelled: @Sendable () -> Bool
+
+    init(fd: Int32, path: String, compressor: ZstdStreamCompressor, isCancelled: @escaping @Sendable () -> Bool = { false }) {
         self.fd = fd
         self.path = path
         self.compressor = compressor
+        self.isCancelled = isCancelled
     }
 
     /// Called by libarchive with blocks of the tar stream. Returns the count taken or -1.
     func write(_ tar: UnsafeRawBufferPointer) -> Int {
         guard failure == nil, compressionFailure == nil else { return -1 }
-        compressionFailure = compressor.compress(tar, end: false, emit: writeCompressed)
+        compressionFailure = compressor.compress(tar, end: false, isCancelled: isCancelled, emit: writeCompressed)
         return failure == nil && compressionFailure == nil ? tar.count : -1
     }
 
     /// Ends the zstd frame; call after libarchive has closed the tar stream.
     func finish() throws(ArchiveError) {
         if failure == nil, compressionFailure == nil {
-            compressionFailure = compressor.compress(UnsafeRawBufferPointer(start: nil, count: 0), end: true, emit: writeCompressed)
+            compressionFailure = compressor.compress(UnsafeRawBufferPointer(start: nil, count: 0), end: true,
+                                                     isCancelled: isCancelled, emit: writeCompressed)
+        }
+        if compressionFailure == ZstdStreamCompressor.cancelled {
+            throw ArchiveError(.cancelled, "cancelled; the partial archive \(path) is removed")
         }
         if let failure {
             throw ArchiveError(.io, "cannot finish archive \(path): writing it failed: \(POSIX.errorText(failure))")

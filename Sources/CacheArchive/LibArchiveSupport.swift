@@ -35,9 +35,14 @@ enum EntryType {
 
 enum LibArchive {
     /// libarchive's last message for `archive`, or a stand-in when it has none.
+    /// libarchive's message, with the system's reason when it has one: "Write to restore size
+    /// failed" alone does not tell a full disk from a file size limit.
     static func message(_ archive: OpaquePointer) -> String {
-        if let text = archive_error_string(archive) { return String(cString: text) }
-        return "libarchive reported an error without a message"
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "libarchive reported an error without a message"
+        let code = archive_errno(archive)
+        guard code > 0 else { return text }
+        let reason = POSIX.errorText(code)
+        return text.contains(reason) ? text : "\(text) (\(reason))"
     }
 }
 

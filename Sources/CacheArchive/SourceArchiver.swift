@@ -183,6 +183,9 @@ final class SourceArchiver {
                 }
                 remaining -= Int64(usable)
                 contentBytes += Int64(usable)
+                // Between blocks too, not only between files: one large file must not hold up a
+                // cancelled job.
+                try throttle.tick(ArchiveProgress(entries: entries, contentBytes: contentBytes, compressedBytes: output.bytesWritten))
             }
             if Int64(got) > Int64(usable) {
                 warnings.append("\(shownPath) grew while it was archived; stored its first \(size) bytes")

@@ -37,8 +37,14 @@ final class ZstdStreamCompressor {
         }
     }
 
+    /// Set when a compression stopped because the caller was cancelled.
+    private var abandoned = false
+
     deinit {
-        ZSTD_freeCCtx(context)
+        // Freeing a multi-threaded context waits for every queued job to finish, which at a high
+        // level is seconds of work nobody wants any more. A cancelled binary exits right after,
+        // so its context is left to the process's end instead.
+        if !abandoned { ZSTD_freeCCtx(context) }
         output.deallocate()
     }
 
@@ -46,11 +52,18 @@ final class ZstdStreamCompressor {
     /// Every compressed chunk goes to `emit`, which returns false to stop
     /// (its own failure is kept by the caller).
     /// Returns libzstd's error text, or nil when all went well.
+    /// `isCancelled` is asked between rounds: closing a frame at a high level can take seconds of
+    /// queued work, which a cancelled job must not wait for.
     func compress(
-        _ input: UnsafeRawBufferPointer, end: Bool, emit: (UnsafeRawBufferPointer) -> Bool
+        _ input: UnsafeRawBufferPointer, end: Bool, isCancelled: () -> Bool = { false },
+        emit: (UnsafeRawBufferPointer) -> Bool
     ) -> String? {
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while true {
+            if isCancelled() {
+                abandoned = true
+                return Self.cancelled
+            }
             var sink = ZSTD_outBuffer(dst: output, size: Self.outputCapacity, pos: 0)
             let remaining = ZSTD_compressStream2(context, &sink, &source, end ? ZSTD_e_end : ZSTD_e_continue)
             if let problem = Self.failure(remaining) { return problem }
@@ -62,6 +75,9 @@ final class ZstdStreamCompressor {
             if end ? remaining == 0 : source.pos == source.size { return nil }
         }
     }
+
+    /// What `compress` returns when it stopped because the caller was cancelled.
+    static let cancelled = "cancelled"
 
     private static func failure(_ code: Int) -> String? {
         ZSTD_isError(code) == 0 ? nil : String(cString: ZSTD_getErrorName(code))

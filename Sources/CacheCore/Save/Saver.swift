@@ -77,6 +77,8 @@ public struct Saver: Sendable {
         let scope = StoreScope(organization: context.environment.organization,
                                pipeline: context.environment.pipeline, branch: context.environment.branch)
         do {
+            // A cancelled job stores nothing, even when its archive was finished.
+            try Task.checkCancellation()
             try await store.putBlob(from: archivePath, digest: report.sha256, retrier: context.retrier)
             try await context.call("commit '\(key)'") { try await store.commit(entry, scope: scope) }
         } catch {
