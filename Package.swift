@@ -66,8 +66,9 @@ let package = Package(
         ),
         // Fuzz targets for untrusted input (issue 6). A normal build makes regression runners that
         // replay a corpus directory; scripts/fuzz rebuilds them with -DFUZZING and libFuzzer.
-        .executableTarget(name: "fuzz-yaml", dependencies: ["CacheYAML"]),
-        .executableTarget(name: "fuzz-key-template", dependencies: ["CacheKeys"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "fuzz-yaml", dependencies: ["CacheYAML", "FuzzSupport"]),
+        .executableTarget(name: "fuzz-key-template", dependencies: ["CacheKeys", "FuzzSupport"]),
         .testTarget(name: "CacheYAMLTests", dependencies: ["CacheYAML"]),
         .testTarget(name: "CacheKeysTests", dependencies: ["CacheKeys"]),
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),

@@ -1,3 +1,5 @@
+import FuzzSupport
+
 #if FUZZING
 /// libFuzzer's callback (built by scripts/fuzz with `-sanitize=fuzzer -DFUZZING`): a violated
 /// property becomes a crash, which libFuzzer saves as a reproducer.

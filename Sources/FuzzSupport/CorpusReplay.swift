@@ -5,10 +5,9 @@ import Foundation
 /// through a fuzz property and exits non-zero if any input violates it.
 ///
 /// Each input's path is written to stderr before it runs, so if the code under test crashes
-/// outright the last line names the input to look at. (fuzz-yaml has the same copy: an
-/// executable target cannot share sources with another without a library target of its own.)
-enum CorpusReplay {
-    static func run(tool: String, check: ([UInt8]) -> String?) {
+/// outright the last line names the input to look at. Shared by every fuzz target.
+public enum CorpusReplay {
+    public static func run(tool: String, check: ([UInt8]) -> String?) {
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard !arguments.isEmpty, !arguments.contains(where: { $0 == "-h" || $0 == "--help" }) else {
             fail("usage: \(tool) CORPUS_DIR_OR_FILE...\nReplays each input through the fuzz property; exits 1 if any violates it.", status: 2)
