@@ -40,6 +40,22 @@ struct DefinitionErrorTests {
         #expect(choice.message.contains("success, failure, always, never"))
     }
 
+    @Test(arguments: [
+        (#""annotate":"yes""#, "true or false"),
+        (#""save-on-fork-pull-requests":1"#, "true or false"),
+        (#""compression-level":20"#, "between 1 and 19"),
+        (#""compression-level":"fast""#, "whole number"),
+        (#""save-branches":"[oops""#, "save-branches"),
+        (#""save-branches":{}"#, "must be a list of strings"),
+        (#""binary-dir":"""#, "must not be empty"),
+        (#""store":null"#, "null"),
+    ])
+    func everyOptionRejectsBadValues(option: String, expected: String) throws {
+        let failure = try error("{\"caches\":[],\(option)}")
+        #expect(failure.message.contains(expected), "message was: \(failure)")
+        #expect(failure.mark != nil)
+    }
+
     @Test(arguments: ["node-modules", "a b", "", "ü"])
     func badIdentifiers(id: String) throws {
         let failure = try error(#"{"caches":[{"id":"\#(id)","key":"k","paths":["x"]}]}"#)
