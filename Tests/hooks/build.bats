@@ -21,7 +21,7 @@ only_build_dir() {
 }
 
 @test "first use builds with swift build -c release in a build directory, then runs the result" {
-  stub_exports cache-restore 'SWIFT_CACHE_RESTORED=node_modules'
+  stub_exports cache-restore 'SWIFT_CACHE_HIT_RESTORED=node_modules'
 
   run_hook pre-command
 
@@ -35,7 +35,7 @@ only_build_dir() {
   assert_equal "$(stub_cwd swift)" "$build_dir/src"
   assert_equal "$(stub_path cache-restore)" "$build_dir/bin/cache-restore"
   assert_file_executable "$build_dir/bin/cache-save"
-  assert_hook_exported SWIFT_CACHE_RESTORED node_modules
+  assert_hook_exported SWIFT_CACHE_HIT_RESTORED node_modules
   assert_shell_state_unchanged
 }
 
@@ -127,7 +127,7 @@ only_build_dir() {
 
 @test "two jobs starting at once build once: the second waits for the first" {
   stub_swift_hold
-  stub_exports cache-restore 'SWIFT_CACHE_RESTORED=yes'
+  stub_exports cache-restore 'SWIFT_CACHE_HIT_RESTORED=yes'
 
   local first second
   start_hook pre-command
@@ -149,11 +149,11 @@ only_build_dir() {
 
   wait_hook "$first"
   assert_hook_status 0
-  assert_hook_exported SWIFT_CACHE_RESTORED yes
+  assert_hook_exported SWIFT_CACHE_HIT_RESTORED yes
   assert_shell_state_unchanged
   wait_hook "$second"
   assert_hook_status 0
-  assert_hook_exported SWIFT_CACHE_RESTORED yes
+  assert_hook_exported SWIFT_CACHE_HIT_RESTORED yes
   assert_shell_state_unchanged
 
   assert_equal "$(stub_call_count swift)" 1

@@ -12,23 +12,82 @@ setup() {
 @test "exports every line cache-restore writes, values taken literally" {
   # shellcheck disable=SC2016 # the point: these must stay unexpanded
   stub_exports cache-restore \
-    'SWIFT_CACHE_RESTORED=node_modules bundler' \
-    'SWIFT_CACHE_KEY=node_modules-linux-x86_64-abc=def==' \
-    'EMPTY_VALUE=' \
-    'QUOTES=say "hi" and '"'"'bye'"'"'' \
-    'DOLLARS=$HOME `id` $(id) \n'
+    'SWIFT_CACHE_HIT_NODE_MODULES=exact' \
+    'SWIFT_CACHE_MATCHED_KEY_NODE_MODULES=node_modules-linux-x86_64-abc=def==' \
+    'SWIFT_CACHE_MATCHED_KEY_EMPTY=' \
+    'SWIFT_CACHE_MATCHED_KEY_QUOTES=say "hi" and '"'"'bye'"'"'' \
+    'SWIFT_CACHE_MATCHED_KEY_DOLLARS=$HOME `id` $(id) \n'
 
   run_hook pre-command
 
   assert_hook_status 0
-  assert_hook_exported SWIFT_CACHE_RESTORED 'node_modules bundler'
-  assert_hook_exported SWIFT_CACHE_KEY 'node_modules-linux-x86_64-abc=def=='
-  assert_hook_exported EMPTY_VALUE ''
-  assert_hook_exported QUOTES "say \"hi\" and 'bye'"
+  assert_hook_exported SWIFT_CACHE_HIT_NODE_MODULES exact
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_NODE_MODULES 'node_modules-linux-x86_64-abc=def=='
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_EMPTY ''
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_QUOTES "say \"hi\" and 'bye'"
   # shellcheck disable=SC2016
-  assert_hook_exported DOLLARS '$HOME `id` $(id) \n'
-  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' DOLLARS EMPTY_VALUE QUOTES SWIFT_CACHE_KEY SWIFT_CACHE_RESTORED)"
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_DOLLARS '$HOME `id` $(id) \n'
+  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' SWIFT_CACHE_HIT_NODE_MODULES SWIFT_CACHE_MATCHED_KEY_DOLLARS \
+    SWIFT_CACHE_MATCHED_KEY_EMPTY SWIFT_CACHE_MATCHED_KEY_NODE_MODULES SWIFT_CACHE_MATCHED_KEY_QUOTES)"
   assert_shell_state_unchanged
+}
+
+@test "a carriage return and line feed in a value never becomes an export of its own" {
+  local attacker=$BATS_TEST_TMPDIR/attacker
+  stub_exports_raw cache-restore "SWIFT_CACHE_HIT_DEPS=fallback
+SWIFT_CACHE_MATCHED_KEY_DEPS=deps-"$'\r'"
+PATH=$attacker:/usr/bin:/bin"$'\r'"
+BASH_ENV=$attacker/env.sh
+LD_PRELOAD=$attacker/lib.so
+SWIFT_CACHE_MATCHED_KEY_TAB=a"$'\t'"b
+SWIFT_CACHE_MATCHED_KEY_ESC=a"$'\e'"[31m
+SWIFT_CACHE_MATCHED_KEY_DEL=a"$'\x7f'"
+SWIFT_CACHE_MATCHED_KEY_C1=a"$'\xc2\x85'"b
+SWIFT_CACHE_MATCHED_KEY_UTF8=caf"$'\xc3\xa9'"
+"
+
+  run_hook pre-command
+
+  assert_hook_status 0
+  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' SWIFT_CACHE_HIT_DEPS SWIFT_CACHE_MATCHED_KEY_UTF8)"
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_UTF8 "caf"$'\xc3\xa9'
+  assert_line --partial "ignoring line 2 of cache-restore's export file: the value of SWIFT_CACHE_MATCHED_KEY_DEPS holds a control character."
+  assert_line --partial "ignoring line 3 of cache-restore's export file: 'PATH' is not a name swift-cache exports"
+  assert_line --partial "ignoring line 4 of cache-restore's export file: 'BASH_ENV' is not a name swift-cache exports"
+  for line in 5 6 7 8 9; do
+    assert_line --partial "ignoring line $line of cache-restore's export file"
+  done
+  refute_line --partial "ignoring line 10"
+  assert_shell_state_unchanged
+}
+
+@test "random bytes through the export file: nothing but the documented names is ever exported" {
+  local round name
+  for round in $(seq 1 40); do
+    # Lines of random bytes, some of them prefixed with an allowed name, so both checks are hit.
+    python3 - "$BATS_TEST_TMPDIR/export-$round" "$round" <<'PY'
+import random, sys
+rng = random.Random(int(sys.argv[2]))
+alphabet = [bytes([b]) for b in range(1, 256)] + [b"\r\n", b"\n", b"=", b"PATH=", b"BASH_ENV=", b"SWIFT_CACHE_HIT_", b"\xc2\x85"]
+with open(sys.argv[1], "wb") as out:
+    for _ in range(rng.randint(1, 30)):
+        prefix = rng.choice([b"", b"SWIFT_CACHE_HIT_X=", b"SWIFT_CACHE_MATCHED_KEY_Y=", b"SWIFT_CACHE_HIT_"])
+        out.write(prefix + b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) + b"\n")
+PY
+    stub_exports_raw cache-restore "$(cat "$BATS_TEST_TMPDIR/export-$round")"
+
+    run_hook pre-command
+
+    assert_hook_status 0
+    while IFS= read -r name; do
+      [[ -z $name ]] && continue
+      [[ $name =~ ^SWIFT_CACHE_(HIT|MATCHED_KEY)_[A-Z0-9_]+$ ]] || fail "round $round exported '$name'"
+      if LC_ALL=C grep -q '[[:cntrl:]]' <<<"$(hook_exported "$name")"; then
+        fail "round $round exported a control character in $name"
+      fi
+    done < <(hook_changed_exports)
+    assert_shell_state_unchanged
+  done
 }
 
 @test "runs cache-restore once with --export-file in TMPDIR, and removes the file" {
@@ -69,19 +128,19 @@ setup() {
 }
 
 @test "replaces a variable the job already had" {
-  hook_env SWIFT_CACHE_RESTORED=stale
-  stub_exports cache-restore 'SWIFT_CACHE_RESTORED=fresh'
+  hook_env SWIFT_CACHE_HIT_DEPS=stale
+  stub_exports cache-restore 'SWIFT_CACHE_HIT_DEPS=fresh'
 
   run_hook pre-command
 
   assert_hook_status 0
-  assert_hook_exported SWIFT_CACHE_RESTORED fresh
+  assert_hook_exported SWIFT_CACHE_HIT_DEPS fresh
 }
 
 @test "invalid lines are skipped with a warning and never evaluated" {
   local pwned=$BATS_TEST_TMPDIR/pwned
   stub_exports cache-restore \
-    'GOOD_BEFORE=1' \
+    'SWIFT_CACHE_HIT_BEFORE=1' \
     "\$(touch $pwned)=x" \
     "\`touch $pwned\`=x" \
     'a line without an equals sign' \
@@ -90,17 +149,17 @@ setup() {
     ' LEADING_SPACE=x' \
     "ARR[\$(touch $pwned)]=x" \
     '=no name' \
-    "VALUE_IS_CODE=\$(touch $pwned)" \
-    'GOOD_AFTER=2'
+    "SWIFT_CACHE_MATCHED_KEY_CODE=\$(touch $pwned)" \
+    'SWIFT_CACHE_HIT_AFTER=2'
 
   run_hook pre-command
 
   assert_hook_status 0
   assert_file_not_exist "$pwned"
-  assert_hook_exported GOOD_BEFORE 1
-  assert_hook_exported GOOD_AFTER 2
-  assert_hook_exported VALUE_IS_CODE "\$(touch $pwned)"
-  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' GOOD_AFTER GOOD_BEFORE VALUE_IS_CODE)"
+  assert_hook_exported SWIFT_CACHE_HIT_BEFORE 1
+  assert_hook_exported SWIFT_CACHE_HIT_AFTER 2
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_CODE "\$(touch $pwned)"
+  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' SWIFT_CACHE_HIT_AFTER SWIFT_CACHE_HIT_BEFORE SWIFT_CACHE_MATCHED_KEY_CODE)"
   assert_line --partial "ignoring line 2 of cache-restore's export file"
   assert_line --partial "ignoring line 3 of cache-restore's export file"
   assert_line "swift-cache: warning: ignoring line 4 of cache-restore's export file: it is not NAME=VALUE."
@@ -121,13 +180,13 @@ setup() {
     'SHELLOPTS=errexit' \
     'GROUPS=x' \
     'swift_cache_status=0' \
-    'STILL_FINE=yes'
+    'SWIFT_CACHE_HIT_STILL_FINE=yes'
 
   run_hook pre-command
 
   assert_hook_status 0
   assert_file_not_exist "$pwned"
-  assert_equal "$(hook_changed_exports)" STILL_FINE
+  assert_equal "$(hook_changed_exports)" SWIFT_CACHE_HIT_STILL_FINE
   for line in 1 2 3 4 5 6 7; do
     assert_line --partial "ignoring line $line of cache-restore's export file"
   done
@@ -135,13 +194,13 @@ setup() {
 }
 
 @test "a last line without a newline counts; blank lines are skipped silently" {
-  stub_exports_raw cache-restore $'FIRST=1\n\n\nLAST=no newline'
+  stub_exports_raw cache-restore $'SWIFT_CACHE_HIT_FIRST=1\n\n\nSWIFT_CACHE_HIT_LAST=no newline'
 
   run_hook pre-command
 
   assert_hook_status 0
-  assert_hook_exported FIRST 1
-  assert_hook_exported LAST 'no newline'
+  assert_hook_exported SWIFT_CACHE_HIT_FIRST 1
+  assert_hook_exported SWIFT_CACHE_HIT_LAST 'no newline'
   refute_output --partial warning
 }
 
@@ -154,7 +213,7 @@ setup() {
 }
 
 @test "cache-restore's non-zero status is the hook's, returned without exit" {
-  stub_exports cache-restore 'SWIFT_CACHE_RESTORED=partial'
+  stub_exports cache-restore 'SWIFT_CACHE_HIT_RESTORED=partial'
   stub_exit cache-restore 3
 
   run_hook pre-command
@@ -162,7 +221,7 @@ setup() {
   # assert_hook_status needs the wrapper's after-dump: an `exit` would skip it.
   assert_hook_status 3
   assert_equal "$status" 3
-  assert_hook_exported SWIFT_CACHE_RESTORED partial
+  assert_hook_exported SWIFT_CACHE_HIT_RESTORED partial
   mapfile -t args < <(stub_args cache-restore)
   assert_file_not_exist "${args[1]}"
   assert_shell_state_unchanged
@@ -171,12 +230,12 @@ setup() {
 @test "works in a wrapper shell running with errexit, nounset and pipefail" {
   # shellcheck disable=SC2034 # read by run_hook
   HOOK_WRAPPER_BASH_FLAGS='-e -u -o pipefail'
-  stub_exports cache-restore 'SWIFT_CACHE_RESTORED=yes'
+  stub_exports cache-restore 'SWIFT_CACHE_HIT_RESTORED=yes'
 
   run_hook pre-command
 
   assert_hook_status 0
-  assert_hook_exported SWIFT_CACHE_RESTORED yes
+  assert_hook_exported SWIFT_CACHE_HIT_RESTORED yes
   assert_shell_state_unchanged
 }
 

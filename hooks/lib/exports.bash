@@ -5,17 +5,38 @@
 # A child process cannot change its parent's environment, so cache-restore
 # writes `NAME=VALUE` lines to a file and the hook exports them in the job's
 # shell, which the agent then carries into the command and later hooks.
-# The file's contents are data: they are never evaluated, and a line that
-# could make the shell evaluate something is refused with a warning.
+# The file's contents are data: they are never evaluated. The format is strict
+# (see ExportFile.swift, its one writer): only the documented names, only
+# values without control bytes; any other line is refused with a warning, so a
+# key (data from branches, environment values and shared stores) can never
+# become an export of its own.
 #
 # Sourced into the agent's job shell: functions only. All locals are named
-# `swift_cache_*`, and names of that form are refused, so an exported name can
-# never land in one of our locals (which would vanish on return).
+# `swift_cache_*` (and LC_ALL), and no such name is exportable, so an exported
+# name can never land in one of our locals (which would vanish on return).
 
-# Succeeds when $1 is a variable name the export file may set.
+# Succeeds when $1 is a name the export file may set: only the names the
+# README documents, SWIFT_CACHE_HIT_<ID> and SWIFT_CACHE_MATCHED_KEY_<ID>
+# with <ID> of A-Z, 0-9 and _ (spelled out: ranges depend on the locale).
+# The same rule as ExportFile.isExportable in the binary.
 swift_cache__is_exportable_name() {
+  local swift_cache_suffix
   case $1 in
-    '' | [0-9]* | *[!A-Za-z0-9_]* | swift_cache_*) return 1 ;;
+    SWIFT_CACHE_HIT_?*) swift_cache_suffix=${1#SWIFT_CACHE_HIT_} ;;
+    SWIFT_CACHE_MATCHED_KEY_?*) swift_cache_suffix=${1#SWIFT_CACHE_MATCHED_KEY_} ;;
+    *) return 1 ;;
+  esac
+  case $swift_cache_suffix in
+    *[!ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_]*) return 1 ;;
+  esac
+}
+
+# Succeeds when $1 holds no control character: no C0 byte (0x01-0x1f; bash
+# strings hold no 0x00), no DEL (0x7f), and no C1 control as UTF-8
+# (0xc2 0x80-0x9f). Checked byte by byte: the caller sets LC_ALL=C.
+swift_cache__is_printable_value() {
+  case $1 in
+    *[[:cntrl:]]* | *$'\xc2'[$'\x80'-$'\x9f']*) return 1 ;;
   esac
 }
 
@@ -40,6 +61,8 @@ swift_cache__export_literally() {
 swift_cache__apply_export_file() {
   local swift_cache_file=$1 swift_cache_writer=$2
   local swift_cache_line swift_cache_name swift_cache_number=0
+  # Bytes, not characters, for every check below; restored when this returns.
+  local LC_ALL=C
 
   while IFS= read -r swift_cache_line || [[ -n $swift_cache_line ]]; do
     swift_cache_number=$((swift_cache_number + 1))
@@ -52,7 +75,12 @@ swift_cache__apply_export_file() {
     fi
     swift_cache_name=${swift_cache_line%%=*}
     if ! swift_cache__is_exportable_name "$swift_cache_name"; then
-      swift_cache__warn "ignoring line $swift_cache_number of $swift_cache_writer's export file: '${swift_cache_name:0:80}' is not a valid environment variable name."
+      swift_cache_name=${swift_cache_name:0:80}
+      swift_cache__warn "ignoring line $swift_cache_number of $swift_cache_writer's export file: '${swift_cache_name//[[:cntrl:]]/?}' is not a name swift-cache exports (SWIFT_CACHE_HIT_<ID>, SWIFT_CACHE_MATCHED_KEY_<ID>)."
+      continue
+    fi
+    if ! swift_cache__is_printable_value "${swift_cache_line#*=}"; then
+      swift_cache__warn "ignoring line $swift_cache_number of $swift_cache_writer's export file: the value of $swift_cache_name holds a control character."
       continue
     fi
     if ! swift_cache__export_literally "$swift_cache_name" "${swift_cache_line#*=}"; then

@@ -31,8 +31,12 @@ public enum RestoreJob {
             await Annotation.append(Annotation.restoreMarkdown(results, environment: environment), environment: environment, log: log)
         }
         if let exportFile {
+            let export = ExportFile.lines(for: results)
+            for name in export.refused {
+                log.warning("not exporting \(name): its value holds a control character")
+            }
             do {
-                try ExportFile.write(ExportFile.lines(for: results), to: exportFile)
+                try ExportFile.write(export.lines, to: exportFile)
             } catch {
                 log.warning("could not write the export file \(exportFile): \(error)")
             }

@@ -13,6 +13,11 @@ public struct CacheDefinition: Sendable {
     public let paths: [String]
     /// Where the definition was written, for messages that point back at it.
     public let origin: Origin
+    /// Where the key template was written (nil when a preset supplied it): a rendered key that
+    /// cannot be used is reported there.
+    public let keyMark: YAMLMark?
+    /// Where each fallback template was written, in the order of `fallbackKeys`.
+    public let fallbackKeyMarks: [YAMLMark?]
 
     public struct Origin: Sendable, CustomStringConvertible {
         public let source: String
@@ -23,7 +28,10 @@ public struct CacheDefinition: Sendable {
         }
     }
 
-    public init(id: String, key: KeyTemplate, fallbackKeys: [KeyTemplate], paths: [String], origin: Origin) {
+    public init(id: String, key: KeyTemplate, fallbackKeys: [KeyTemplate], paths: [String], origin: Origin,
+                keyMark: YAMLMark? = nil, fallbackKeyMarks: [YAMLMark?] = []) {
+        self.keyMark = keyMark
+        self.fallbackKeyMarks = fallbackKeyMarks
         self.id = id
         self.key = key
         self.fallbackKeys = fallbackKeys

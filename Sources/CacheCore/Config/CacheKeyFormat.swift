@@ -58,7 +58,8 @@ enum CacheKeyFormat {
         if paths.isEmpty { throw reader.error("cache '\(name)': 'target_paths' must not be empty") }
         try reader.finish(allowed: keys)
         return CacheDefinition(id: name, key: key, fallbackKeys: fallbacks, paths: paths,
-                               origin: .init(source: source, mark: node.mark))
+                               origin: .init(source: source, mark: node.mark),
+                               keyMark: keyNode.mark, fallbackKeyMarks: fallbacks.map { _ in keyNode.mark })
     }
 
     /// One part as template text, and whether it carries the fallback limit.

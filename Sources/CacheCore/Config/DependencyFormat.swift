@@ -39,13 +39,16 @@ enum DependencyFormat {
         let key = try Validation.template(keyText, what: "key", cache: id, source: source, node: keyNode ?? node)
 
         var fallbacks: [KeyTemplate] = []
+        var fallbackMarks: [YAMLMark?] = []
         if let items = try reader.stringList("fallback_keys") {
             for (text, item) in items {
                 fallbacks.append(try Validation.template(text, what: "fallback key", cache: id, source: source, node: item))
+                fallbackMarks.append(item.mark)
             }
         } else if let preset {
             for text in preset.fallbackKeys {
                 fallbacks.append(try Validation.template(text, what: "fallback key", cache: id, source: source, node: node))
+                fallbackMarks.append(node.mark)
             }
         }
 
@@ -62,6 +65,7 @@ enum DependencyFormat {
         try reader.finish(allowed: keys)
         return CacheDefinition(
             id: id, key: key, fallbackKeys: fallbacks, paths: paths,
-            origin: .init(source: source, mark: node.mark))
+            origin: .init(source: source, mark: node.mark),
+            keyMark: (keyNode ?? node).mark, fallbackKeyMarks: fallbackMarks)
     }
 }

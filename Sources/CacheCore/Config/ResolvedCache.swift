@@ -1,4 +1,5 @@
 import CacheKeys
+import CacheYAML
 
 /// A cache definition made concrete for this job: keys rendered (checksums computed) and paths
 /// placed on this agent. Everything that can be wrong with a definition shows up here, before any
@@ -16,20 +17,38 @@ public struct ResolvedCache: Sendable {
             cacheID: definition.id,
             checkoutDirectory: environment.checkoutDirectory,
             environment: environment.variables)
-        func fail(_ message: String) -> ConfigurationError {
-            ConfigurationError(source: definition.origin.source, mark: definition.origin.mark,
+        func fail(_ message: String, at mark: YAMLMark? = nil) -> ConfigurationError {
+            ConfigurationError(source: definition.origin.source, mark: mark ?? definition.origin.mark,
                                message: "cache '\(definition.id)': \(message)")
+        }
+        /// A key is data from branches and environment values; a control character in it could
+        /// become a log section or an export line of its own, so it is a mistake to fix, not data.
+        func checked(_ rendered: String, what: String, at mark: YAMLMark?) throws(ConfigurationError) -> String {
+            if rendered.containsControlCharacters {
+                throw fail("the \(what) renders to '\(rendered.escapingControlCharacters)', which holds a control character "
+                           + "(a line break, tab or escape, from a branch name or an environment value); "
+                           + "keys must be printable text", at: mark)
+            }
+            return rendered
         }
         let key: String
         var fallbacks: [String] = []
         do {
             key = try definition.key.render(in: context)
-            for template in definition.fallbackKeys {
-                let rendered = try template.render(in: context)
-                if !fallbacks.contains(rendered) && rendered != key { fallbacks.append(rendered) }
-            }
         } catch {
             throw fail("\(error)")
+        }
+        _ = try checked(key, what: "key", at: definition.keyMark)
+        for (index, template) in definition.fallbackKeys.enumerated() {
+            let rendered: String
+            do {
+                rendered = try template.render(in: context)
+            } catch {
+                throw fail("\(error)")
+            }
+            let mark = index < definition.fallbackKeyMarks.count ? definition.fallbackKeyMarks[index] : nil
+            _ = try checked(rendered, what: "fallback key", at: mark)
+            if !fallbacks.contains(rendered) && rendered != key { fallbacks.append(rendered) }
         }
         var paths: [CachePath] = []
         for written in definition.paths {
@@ -50,8 +69,15 @@ public struct ResolvedCache: Sendable {
         return result
     }
 
-    /// The suffix of exported variable names: `node-modules` → `NODE_MODULES`.
+    /// The suffix of exported variable names: `node_modules` → `NODE_MODULES`. Ids are ASCII
+    /// letters, digits and `_` (checked at load time); anything else would become `_`.
     public var environmentName: String {
-        String(id.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        String(decoding: id.utf8.map { byte -> UInt8 in
+            switch byte {
+            case 0x61...0x7A: byte - 0x20
+            case 0x41...0x5A, 0x30...0x39: byte
+            default: 0x5F
+            }
+        }, as: UTF8.self)
     }
 }

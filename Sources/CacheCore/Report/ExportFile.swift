@@ -1,18 +1,44 @@
 import Foundation
 
-/// The variables pre-command hands to the job. The hook reads `NAME=VALUE` lines from this file and
-/// exports them (it never evaluates them), so names are checked here and values never contain a
-/// line break.
+/// The variables pre-command hands to the job: one writer (this) and one reader
+/// (`hooks/lib/exports.bash`) of a strict format.
+///
+/// Each line is `NAME=VALUE`. NAME is one of the documented names below, followed by a cache's
+/// environment name (`[A-Z0-9_]+`); VALUE holds no control character. The hook checks the same
+/// rules again, byte by byte, and exports nothing else: a key is data from branches, environment
+/// values and shared stores, and must never become an export of its own.
 public enum ExportFile {
-    public static func lines(for results: [RestoreResult]) -> [String] {
+    /// The documented name prefixes; the hook's allow-list is the same two.
+    public static let hitPrefix = "SWIFT_CACHE_HIT_"
+    public static let matchedKeyPrefix = "SWIFT_CACHE_MATCHED_KEY_"
+
+    /// The lines for these results. A value that breaks the format (which validation upstream
+    /// should already have made impossible) is left out and reported in `refused`.
+    public static func lines(for results: [RestoreResult]) -> (lines: [String], refused: [String]) {
         var lines: [String] = []
+        var refused: [String] = []
         for result in results {
-            let name = result.cache.environmentName
-            lines.append("SWIFT_CACHE_HIT_\(name)=\(result.outcome.hitValue)")
-            let matched = (result.outcome.matchedKey ?? "").filter { $0 != "\n" && $0 != "\r" }
-            lines.append("SWIFT_CACHE_MATCHED_KEY_\(name)=\(matched)")
+            let suffix = result.cache.environmentName
+            let pairs = [(hitPrefix + suffix, result.outcome.hitValue),
+                         (matchedKeyPrefix + suffix, result.outcome.matchedKey ?? "")]
+            for (name, value) in pairs {
+                if isExportable(name: name, value: value) {
+                    lines.append(name + "=" + value)
+                } else {
+                    refused.append(name)
+                }
+            }
         }
-        return lines
+        return (lines, refused)
+    }
+
+    /// The rule both sides apply to a line.
+    public static func isExportable(name: String, value: String) -> Bool {
+        guard let suffix = [hitPrefix, matchedKeyPrefix].first(where: name.hasPrefix).map({ name.dropFirst($0.count) }),
+              !suffix.isEmpty,
+              suffix.utf8.allSatisfy({ (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F })
+        else { return false }
+        return !value.containsControlCharacters
     }
 
     public static func write(_ lines: [String], to path: String) throws {

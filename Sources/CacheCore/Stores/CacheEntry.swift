@@ -52,6 +52,19 @@ public struct CacheEntry: Codable, Sendable, Equatable {
 
     public static func decode(_ data: Data) throws -> CacheEntry { try decoder.decode(CacheEntry.self, from: data) }
 
+    /// The entry in `data` if this plugin can trust it as data, else nil (a miss). Stores are shared
+    /// and may hold entries of another version or written by someone hostile: a document that does
+    /// not decode, has another version, names its blob with anything but a sha256, or holds a
+    /// control character in any string (a key with a line break would otherwise reach the export
+    /// file and the log) is treated as absent, never used.
+    public static func readable(from data: Data) -> CacheEntry? {
+        guard let entry = try? decode(data), entry.version == currentVersion, isValidDigest(entry.digest) else {
+            return nil
+        }
+        let strings = [entry.key, entry.digest, entry.platform, entry.branch, entry.format, entry.job ?? ""] + entry.members
+        return strings.contains(where: \.containsControlCharacters) ? nil : entry
+    }
+
     /// A digest we are willing to use as a file or object name.
     public static func isValidDigest(_ digest: String) -> Bool {
         digest.utf8.count == 64 && digest.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }

@@ -67,9 +67,7 @@ public struct FileStore: CacheStore {
             if FileManager.default.fileExists(atPath: path) { throw FileSystemError.current(path: path) }
             return nil
         }
-        guard let entry = try? CacheEntry.decode(data), entry.version == CacheEntry.currentVersion,
-              CacheEntry.isValidDigest(entry.digest) else { return nil }
-        return entry
+        return CacheEntry.readable(from: data)
     }
 
     public func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob {

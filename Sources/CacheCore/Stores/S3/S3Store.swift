@@ -124,9 +124,7 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
             throw S3Error(operation: "GET entry", bucket: client.location.bucket, key: objectKey,
                           reason: .unreadableBody(status: 200, detail: "\(bytes.count) bytes that are not a JSON object"))
         }
-        guard let entry = try? CacheEntry.decode(data), entry.version == CacheEntry.currentVersion,
-              CacheEntry.isValidDigest(entry.digest) else { return nil }
-        return entry
+        return CacheEntry.readable(from: data)
     }
 
     public func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob {
