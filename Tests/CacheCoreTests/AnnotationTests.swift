@@ -1,4 +1,6 @@
+import CacheRetry
 import Foundation
+import Synchronization
 import Testing
 @testable import CacheCore
 
@@ -58,5 +60,73 @@ struct AnnotationTests {
                                          timeout: .seconds(10), clock: RecordingClock())
         #expect(!ok)
         #expect(captured.text.contains("did not finish within 10.0s"))
+    }
+}
+
+@Suite("Annotations never fail or hold the job")
+struct AnnotationExchangeTests {
+    @Test func anAgentThatExitsWithoutReadingAHugeLabelIsNoSIGPIPE() async throws {
+        let scratch = try Scratch()
+        try scratch.write("bin/buildkite-agent", "#!/bin/sh\nexit 0\n", mode: 0o755)
+        let label = String(repeating: "x", count: 200_000)
+        let env = jobEnvironment(scratch, configuration: #"{"caches":[{"id":"deps","key":"deps-1","paths":["deps"]}]}"#,
+                                 extra: ["PATH": scratch.path + "/bin", "BUILDKITE_LABEL": label])
+        let captured = CapturedLog()
+        for _ in 0..<20 {
+            #expect(await RestoreJob.run(environment: env, log: captured.log, exportFile: nil, dryRun: false) == .success)
+        }
+        #expect(!captured.text.contains("annotate"))
+    }
+
+    @Test func aTimeoutEndsTheAgentAndWhatItLeftRunning() async throws {
+        let scratch = try Scratch()
+        // The agent starts a child that would hold the job's log open, then hangs itself.
+        try scratch.write("bin/buildkite-agent", """
+            #!/bin/sh
+            sleep 300 &
+            echo $! > "\(scratch.path)/child.pid"
+            exec sleep 300
+            """, mode: 0o755)
+        let captured = CapturedLog()
+        let clock = GatedClock()
+        async let appended = Annotation.append("x", environment: JobEnvironment(["PATH": scratch.path + "/bin"]),
+                                               log: captured.log, timeout: .seconds(10), clock: clock)
+        // Fire the timeout only once the agent has started its child.
+        while !scratch.exists("child.pid") || scratch.read("child.pid")?.hasSuffix("\n") != true { await Task.yield() }
+        clock.open()
+        #expect(await appended == false)
+        #expect(captured.text.contains("did not finish within 10.0s"))
+        let child = try #require(Int32(scratch.read("child.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
+        var gone = false
+        for _ in 0..<1000 where !gone {
+            gone = kill(child, 0) != 0 || isZombie(child)
+            if !gone { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        #expect(gone, "the agent's child \(child) is still running")
+    }
+
+    @Test func theAgentsOwnErrorIsInTheWarning() async throws {
+        let scratch = try Scratch()
+        try scratch.write("bin/buildkite-agent", "#!/bin/sh\necho 'fatal: missing access token' >&2\nexit 1\n", mode: 0o755)
+        let captured = CapturedLog()
+        let ok = await Annotation.append("x", environment: JobEnvironment(["PATH": scratch.path + "/bin"]), log: captured.log)
+        #expect(!ok)
+        #expect(captured.text.contains("exited with status 1: fatal: missing access token"))
+    }
+
+    private func isZombie(_ pid: Int32) -> Bool {
+        (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first == "Z"
+    }
+}
+
+/// A clock whose sleeps end when the test opens it, so a timeout fires exactly when the test wants.
+final class GatedClock: RetryClock, @unchecked Sendable {
+    private let isOpen = Mutex(false)
+    func open() { isOpen.withLock { $0 = true } }
+    func sleep(for duration: Duration) async throws {
+        while !isOpen.withLock({ $0 }) {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
     }
 }

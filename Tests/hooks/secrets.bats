@@ -48,7 +48,7 @@ refute_secrets_in() {
   hook_plugin_config "{\"store\":\"ftp://${SECRETS[3]}@example\",\"caches\":[{\"id\":\"deps\",\"key\":\"k\",\"paths\":[\"deps\"]}]}"
   run_hook pre-command
   assert_hook_status 2
-  assert_output --partial "unsupported store"
+  assert_output --partial "store URLs must not carry them"
   refute_secrets_in "$output"
 }
 
@@ -60,4 +60,28 @@ refute_secrets_in() {
   assert_success
   assert_output --partial "key: [REDACTED]"
   refute_secrets_in "$output"
+}
+
+@test "a store URL with credentials in it is refused without printing them" {
+  hook_plugin_config "{\"store\":\"s3://${SECRETS[0]}:${SECRETS[1]//\//%2F}@bucket/prefix\",\"caches\":[{\"id\":\"deps\",\"key\":\"k\",\"paths\":[\"deps\"]}]}"
+  run_hook pre-command
+  assert_hook_status 2
+  assert_output --partial "store URLs must not carry them"
+  refute_secrets_in "$output"
+  refute_output --partial "${SECRETS[1]//\//%2F}"
+}
+
+@test "a secret in a key is redacted when an error prints the entry's percent-encoded path" {
+  hook_plugin_config '{"caches":[{"id":"deps","key":"deps-{{ env \"AWS_SECRET_ACCESS_KEY\" }}","paths":["deps"]}]}'
+  # The entry's file name is taken by a directory, so committing it fails and prints the path.
+  local entries=$BATS_TEST_TMPDIR/store/v1/entries/${HOOK_ENV[BUILDKITE_ORGANIZATION_SLUG]}/${HOOK_ENV[BUILDKITE_PIPELINE_SLUG]}
+  entries+=/$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="-_~"))' "${HOOK_ENV[BUILDKITE_BRANCH]}")
+  local name
+  name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="-_.~"))' "deps-${SECRETS[1]}")
+  mkdir -p "$entries/$name.json/blocker"
+  run_hook post-command
+  assert_output --partial "deps: not saved"
+  assert_output --partial "[REDACTED]"
+  refute_secrets_in "$output"
+  refute_output --partial "${SECRETS[1]//\//%2F}"
 }

@@ -25,7 +25,7 @@ public struct ResolvedCache: Sendable {
         /// become a log section or an export line of its own, so it is a mistake to fix, not data.
         func checked(_ rendered: String, what: String, at mark: YAMLMark?) throws(ConfigurationError) -> String {
             if rendered.containsControlCharacters {
-                throw fail("the \(what) renders to '\(rendered.escapingControlCharacters)', which holds a control character "
+                throw fail("the \(what) renders to '\(rendered.escapingControlCharacters())', which holds a control character "
                            + "(a line break, tab or escape, from a branch name or an environment value); "
                            + "keys must be printable text", at: mark)
             }

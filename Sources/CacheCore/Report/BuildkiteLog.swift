@@ -17,15 +17,33 @@ public final class BuildkiteLog: Sendable {
         }
     }
 
-    public func collapsedSection(_ title: String) { emit("~~~ \(title)") }
-    public func section(_ title: String) { emit("--- \(title)") }
-    public func errorSection(_ title: String) { emit("+++ \(title)") }
-    public func line(_ text: String) { emit(text) }
+    public func collapsedSection(_ title: String) { emit("~~~ " + Self.oneLine(title)) }
+    public func section(_ title: String) { emit("--- " + Self.oneLine(title)) }
+    public func errorSection(_ title: String) { emit("+++ " + Self.oneLine(title)) }
+    public func line(_ text: String) { emit(Self.inert(text)) }
 
     /// A problem the job survives; collected so the summary can repeat them.
     public func warning(_ text: String) {
         warnings.withLock { $0.append(text) }
-        emit("⚠️  \(text)")
+        emit("⚠️  " + Self.inert(text))
+    }
+
+    /// Text that may hold words from outside (a server's answer, a key, a path) made unable to act
+    /// on the log: control characters other than line feed and tab are written as `\u{XX}` (a
+    /// carriage return or an escape sequence cannot rewrite a line), and a line that would start a
+    /// Buildkite section (`~~~`, `---`, `+++`, `^^^`) is indented by one space. Only the section
+    /// methods above open sections.
+    static func inert(_ text: String) -> String {
+        // Split on the scalar, not the Character: "\r\n" is one Character and would hide the break.
+        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let escaped = String(String.UnicodeScalarView(line)).escapingControlCharacters(keeping: ["\t"])
+            return ["~~~", "---", "+++", "^^^"].contains(where: escaped.hasPrefix) ? " " + escaped : escaped
+        }.joined(separator: "\n")
+    }
+
+    /// A section title is one line: line breaks become spaces, other controls are escaped.
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters()
     }
 
     public var collectedWarnings: [String] { warnings.withLock { $0 } }

@@ -1,39 +1,82 @@
-/// Replaces the values of secret-looking environment variables in any text before it is printed.
-/// Our own code never prints a credential on purpose; this is the net under that promise, for
-/// messages that echo things we do not control (a server's error body, a path that embeds a token).
+import Foundation
+
+/// Replaces secrets in any text before it is printed. Our own code never prints a credential on
+/// purpose; this is the net under that promise, for messages that echo things we do not control
+/// (a server's error body, a path that embeds a key rendered from a secret).
+///
+/// A secret is caught in every spelling it can take on the way to a log line: as is,
+/// percent-encoded (store names and URLs encode `/` and `+`, which AWS secrets usually hold, and
+/// either case of hex may come back from a server) and JSON-escaped (`\/`). Request signatures and
+/// credential scopes that a server echoes (`Signature=…`, `X-Amz-Credential=…`) are redacted by
+/// their shape, since the process never knew them as environment values.
 public struct SecretRedactor: Sendable {
-    let secrets: [String]
+    let spellings: [String]
 
     static let secretNameParts = ["SECRET", "TOKEN", "PASSWORD", "ACCESS_KEY", "PRIVATE", "CREDENTIAL", "SESSION"]
+    static let signedFieldNames = ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "Signature", "Credential"]
 
     public init(environment: [String: String]) {
-        secrets = environment
+        self.init(secrets: environment
             .filter { name, value in
                 value.count >= 6 && Self.secretNameParts.contains { name.uppercased().contains($0) }
             }
-            .map(\.value)
-            .sorted { $0.count > $1.count }
+            .map(\.value))
+    }
+
+    /// For secrets that do not come from the environment (a credentials file, a token endpoint).
+    public init(secrets: [String]) {
+        var all = Set<String>()
+        for secret in secrets where !secret.isEmpty {
+            all.insert(secret)
+            all.insert(Self.percentEncoded(secret, uppercase: true))
+            all.insert(Self.percentEncoded(secret, uppercase: false))
+            all.insert(Self.jsonEscaped(secret))
+        }
+        spellings = all.sorted { $0.count > $1.count }
     }
 
     public func redact(_ text: String) -> String {
         var result = text
-        for secret in secrets where result.contains(secret) {
-            result = result.replacingOccurrences(of: secret, with: "[REDACTED]")
+        for spelling in spellings where result.contains(spelling) {
+            result = result.replacingOccurrences(of: spelling, with: "[REDACTED]")
+        }
+        return Self.redactingSignedFields(result)
+    }
+
+    /// `Name=value` for each signed field name, the value running to the next `&`, `,`, quote,
+    /// angle bracket or white space.
+    static func redactingSignedFields(_ text: String) -> String {
+        guard signedFieldNames.contains(where: { text.contains($0 + "=") }) else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let match = signedFieldNames.compactMap({ name in rest.range(of: name + "=").map { (name, $0) } })
+            .min(by: { $0.1.lowerBound < $1.1.lowerBound }) {
+            result += rest[..<match.1.upperBound]
+            rest = rest[match.1.upperBound...]
+            let end = rest.firstIndex { "&,\"'<> \t\r\n".contains($0) } ?? rest.endIndex
+            if end > rest.startIndex { result += "[REDACTED]" }
+            rest = rest[end...]
+        }
+        return result + rest
+    }
+
+    static func percentEncoded(_ text: String, uppercase: Bool) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            let isUnreserved = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+                || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x7E
+            if isUnreserved {
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                result += "%" + String(byte >> 4, radix: 16, uppercase: uppercase) + String(byte & 0xF, radix: 16, uppercase: uppercase)
+            }
         }
         return result
     }
-}
 
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
+    static func jsonEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "/", with: "\\/")
     }
 }

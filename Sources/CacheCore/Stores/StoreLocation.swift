@@ -15,6 +15,12 @@ public enum StoreLocation {
 
     static func open(_ text: String, source: String, environment: JobEnvironment) throws -> any CacheStore {
         let home = environment.homeDirectory
+        if hasUserInfo(text) {
+            // Not echoed: the part before '@' is most likely a key and a secret.
+            throw StoreError.badURL("\(source) holds credentials before an '@' (scheme://USER:SECRET@…); "
+                + "store URLs must not carry them. Remove them from the URL and give them to the agent's environment "
+                + "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)")
+        }
         if text.hasPrefix("file://") {
             var path = String(text.dropFirst("file://".count))
             if path == "~" || path.hasPrefix("~/") {
@@ -36,6 +42,16 @@ public enum StoreLocation {
             }
         }
         throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path or s3://bucket/prefix")
+    }
+}
+
+extension StoreLocation {
+    /// True when the authority of `scheme://authority/…` has a `user[:password]@` part.
+    static func hasUserInfo(_ text: String) -> Bool {
+        guard let schemeEnd = text.range(of: "://") else { return false }
+        let rest = text[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return authority.contains("@")
     }
 }
 

@@ -12,12 +12,12 @@ extension String {
     }
 
     /// The text with each control character written as `\u{XX}`, for printing text that came
-    /// from outside (a key, a server's answer) on one log line without letting it act.
-    public var escapingControlCharacters: String {
+    /// from outside (a key, a server's answer) without letting it act. `kept` are left as they are.
+    public func escapingControlCharacters(keeping kept: Set<Unicode.Scalar> = []) -> String {
         guard containsControlCharacters else { return self }
         var result = ""
         for scalar in unicodeScalars {
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            if (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) && !kept.contains(scalar) {
                 result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             } else {
                 result.unicodeScalars.append(scalar)

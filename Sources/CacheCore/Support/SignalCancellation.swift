@@ -4,7 +4,11 @@ import Foundation
 /// The agent sends SIGTERM when a job is cancelled (and the user may press ^C locally). Turning the
 /// signal into task cancellation ends every retry wait at once and lets each step's cleanup (staging
 /// trees, temp archives) run, instead of dying with half-written files around.
+///
+/// SIGPIPE is ignored as well: a reader that goes away (an agent helper, a closed log pipe) turns
+/// a write into an EPIPE error we report, instead of killing the process mid-job.
 public func cancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+    signal(SIGPIPE, SIG_IGN)
     let task = Task { await body() }
     var sources: [DispatchSourceSignal] = []
     for signalNumber in [SIGTERM, SIGINT] {
