@@ -64,18 +64,28 @@ enum POSIX {
 
     struct Errno: Error {
         let code: Int32
+        /// Said instead of the system's text when we refused the file ourselves.
+        var reason: String? = nil
         static var current: Errno { Errno(code: errno) }
         var isNotFound: Bool { code == ENOENT || code == ENOTDIR }
-        var text: String { String(cString: strerror(code)) }
+        var text: String { reason ?? String(cString: strerror(code)) }
     }
 
     /// Reads a file in fixed-size chunks so that hashing a multi-gigabyte file costs one buffer of
     /// memory, never the whole file.
     static func readChunks(of path: String, chunkSize: Int = 256 * 1024,
                            _ body: (UnsafeRawBufferPointer) -> Void) -> Errno? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO named as a checksum input must not wait for a writer; only a regular
+        // file is read.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return Errno.current }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return Errno.current }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            return Errno(code: EINVAL, reason: "not a regular file (a FIFO, device or directory)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {

@@ -6,16 +6,24 @@ import Musl
 import Darwin
 #endif
 
-/// Reads a whole file, but never more than the size limit plus one byte:
-/// a hostile path (a huge file, `/dev/zero`, a FIFO) cannot make us
-/// allocate without bound. Errors carry the path and the system's reason.
+/// Reads a whole regular file, but never more than the size limit plus one
+/// byte: a hostile path (a huge file, `/dev/zero`, a FIFO) can neither make
+/// us allocate without bound nor block us. Errors carry the path and the system's reason.
 enum BoundedFileReader {
     static func contents(ofFile path: String, maxBytes: Int, source: String) throws(YAMLError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw failure(path: path, source: source, errno: errno)
         }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw failure(path: path, source: source, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw YAMLError(source: source, mark: nil,
+                            message: "'\(path)' is not a regular file (a FIFO, device or directory); point at a YAML file")
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
 
         var bytes: [UInt8] = []
         let chunkSize = 64 * 1024

@@ -250,14 +250,19 @@ PY
   grep -qx 'declare -fx job_helper' "$HOOK_RUN_DIR/after/functions"
 }
 
-@test "an unwritable TMPDIR is an error before cache-restore runs" {
+@test "a TMPDIR that does not exist falls back to /tmp with a warning" {
   hook_env TMPDIR="$BATS_TEST_TMPDIR/no-such-dir"
+  stub_exports cache-restore 'SWIFT_CACHE_HIT_DEPS=exact'
 
   run_hook pre-command
 
-  assert_hook_status 1
-  assert_line --partial "cannot create a temporary file in '$BATS_TEST_TMPDIR/no-such-dir' for cache-restore's exports."
-  assert_equal "$(stub_call_count cache-restore)" 0
+  assert_hook_status 0
+  assert_line "swift-cache: warning: TMPDIR='$BATS_TEST_TMPDIR/no-such-dir' is not a writable directory; using /tmp for cache-restore's exports."
+  assert_equal "$(stub_call_count cache-restore)" 1
+  mapfile -t args < <(stub_args cache-restore)
+  assert_equal "${args[1]%/*}" /tmp
+  assert_file_not_exist "${args[1]}"
+  assert_hook_exported SWIFT_CACHE_HIT_DEPS exact
   assert_shell_state_unchanged
 }
 

@@ -88,3 +88,23 @@ swift_cache__apply_export_file() {
     fi
   done <"$swift_cache_file"
 }
+
+# Sets the caller's variable `swift_cache_export_file` to a new empty file for
+# cache-restore's exports: in TMPDIR, or in /tmp with a warning when TMPDIR
+# names a directory that is missing or not writable (a wrong TMPDIR must not
+# fail the job). Fails, with an error, only when neither works.
+swift_cache__make_export_file() {
+  # shellcheck disable=SC2034 # the caller's output variable
+  if swift_cache_export_file=$(mktemp "${TMPDIR:-/tmp}/swift-cache-exports.XXXXXX" 2>/dev/null); then
+    return 0
+  fi
+  # shellcheck disable=SC2034 # the caller's output variable
+  if [[ -n ${TMPDIR:-} && $TMPDIR != /tmp ]] &&
+    swift_cache_export_file=$(mktemp /tmp/swift-cache-exports.XXXXXX 2>/dev/null); then
+    swift_cache__warn "TMPDIR='$TMPDIR' is not a writable directory; using /tmp for cache-restore's exports."
+    return 0
+  fi
+  swift_cache__error "cannot create a temporary file in '${TMPDIR:-/tmp}' or /tmp for cache-restore's exports." \
+    "Check that TMPDIR (or /tmp) on the agent exists and is writable."
+  return 1
+}

@@ -42,7 +42,14 @@ struct CommandSetup {
                 log.line("swift-cache: no caches configured for this job (no plugin options, no .buildkite/cache.yml); nothing to \(phase)")
                 return .success(nil)
             }
-            let caches = try ResolvedCache.resolveAll(configuration, environment: environment)
+            try checkScopeIsUTF8(environment)
+            let caches = try ResolvedCache.resolveAll(configuration, environment: environment).filter { cache in
+                guard let reason = cache.paths.lazy.compactMap({
+                    $0.escapingParent(checkout: environment.checkoutDirectory, home: environment.homeDirectory)
+                }).first else { return true }
+                log.warning("\(cache.id): skipped: \(reason); a cache path must stay inside it, so this cache is neither restored nor saved")
+                return false
+            }
             let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment)
             return .success(CommandSetup(configuration: configuration, caches: caches, store: store))
         } catch {
@@ -50,6 +57,19 @@ struct CommandSetup {
             log.line("\(error)")
             log.line("Fix the cache definition above; the job stops here so a broken cache setup is not silently ignored.")
             return .failure(.configurationError)
+        }
+    }
+}
+
+extension CommandSetup {
+    /// Entries are scoped by these names: a value that is not UTF-8 would be read with U+FFFD in
+    /// place of its bad bytes, so two different branches could share (and poison) one scope.
+    static func checkScopeIsUTF8(_ environment: JobEnvironment) throws(ConfigurationError) {
+        for name in ["BUILDKITE_ORGANIZATION_SLUG", "BUILDKITE_PIPELINE_SLUG", "BUILDKITE_BRANCH",
+                     "BUILDKITE_PIPELINE_DEFAULT_BRANCH"] where environment.nonUTF8Names.contains(name) {
+            throw ConfigurationError(source: name, mark: nil,
+                message: "holds bytes that are not UTF-8; caches are scoped by it and such a name cannot be kept apart "
+                    + "from others. Use a UTF-8 name (or remove the plugin from this step)")
         }
     }
 }

@@ -78,3 +78,42 @@ public struct CachePathError: Error, Sendable, CustomStringConvertible {
     public let reason: String
     public var description: String { "path '\(path)' cannot be cached: \(reason)" }
 }
+
+extension CachePath {
+    /// Why restoring or saving this path would leave its root, or nil when it stays inside.
+    ///
+    /// A checkout is written by whoever wrote the branch: a fork's pull request can commit
+    /// `vendor -> /some/dir`, and a cache path `vendor/bundle` would then restore (replace) or
+    /// save `/some/dir/bundle`. So every parent of a checkout or home path must resolve inside that
+    /// checkout or home; a link in the parents that stays inside is fine. Absolute paths were
+    /// written by the pipeline's author as they are and are not checked.
+    public func escapingParent(checkout: String, home: String) -> String? {
+        let base: String
+        switch root {
+        case .checkout: base = checkout
+        case .home: base = home
+        case .absolute: return nil
+        }
+        guard let realBase = Self.realPath(base) else { return nil }
+        var current = base.hasSuffix("/") ? String(base.dropLast()) : base
+        for component in relative.split(separator: "/").dropLast() {
+            current += "/" + component
+            var info = stat()
+            guard lstat(current, &info) == 0 else { return nil }
+            guard (info.st_mode & S_IFMT) == S_IFLNK else { continue }
+            guard let resolved = Self.realPath(current) else {
+                return "'\(current)' is a symbolic link that does not resolve"
+            }
+            if resolved != realBase && !resolved.hasPrefix(realBase + "/") {
+                return "'\(current)' is a symbolic link to '\(resolved)', outside the \(root == .checkout ? "checkout" : "home directory")"
+            }
+        }
+        return nil
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

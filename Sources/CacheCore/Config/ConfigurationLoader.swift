@@ -25,7 +25,11 @@ public enum ConfigurationLoader {
             var options = try PluginOptions.decode(found.node, source: found.source, base: defaults)
             var origin = found.source
             if let file = options.configFile {
-                let path = file.hasPrefix("/") ? file : checkout + "/" + file
+                let path = checkout + "/" + file
+                if let reason = outsideCheckout(file, checkout: checkout) {
+                    throw ConfigurationError(source: found.source, mark: found.node["config"]?.mark,
+                        message: "config file '\(file)' \(reason); name a file inside the repository, relative to its root")
+                }
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw ConfigurationError(source: found.source, mark: found.node["config"]?.mark,
                         message: "config file '\(file)' does not exist (looked in \(checkout))")
@@ -37,6 +41,9 @@ public enum ConfigurationLoader {
             return Configuration(options: options, origin: origin)
         }
         guard let file = try repositoryCacheFile(checkout: checkout) else { return nil }
+        if let reason = outsideCheckout(file, checkout: checkout) {
+            throw ConfigurationError(source: file, mark: nil, message: "\(reason); commit the cache file itself")
+        }
         var options = defaults
         options.caches = try CacheFile.load(path: checkout + "/" + file, displayName: file)
         try checkUnique(options.caches)
@@ -77,6 +84,25 @@ public enum ConfigurationLoader {
         return name == pluginName
     }
 
+    /// Why `file` is not a file of the checkout, or nil. The cache file is the repository's: an
+    /// absolute path, a `..` that climbs out, or a link that leads out would read a file of the
+    /// agent host instead (and a fork's pull request could point it anywhere).
+    static func outsideCheckout(_ file: String, checkout: String) -> String? {
+        if file.hasPrefix("/") || file.hasPrefix("~") { return "is not relative to the checkout" }
+        var depth = 0
+        for component in file.split(separator: "/") where component != "." {
+            depth += component == ".." ? -1 : 1
+            if depth < 0 { return "climbs out of the checkout" }
+        }
+        guard let realCheckout = realpath(checkout, nil) else { return nil }
+        defer { free(realCheckout) }
+        guard let realFile = realpath(checkout + "/" + file, nil) else { return nil }
+        defer { free(realFile) }
+        let base = String(cString: realCheckout)
+        let resolved = String(cString: realFile)
+        return resolved.hasPrefix(base + "/") ? nil : "leads out of the checkout through a symbolic link"
+    }
+
     static func repositoryCacheFile(checkout: String) throws(ConfigurationError) -> String? {
         let candidates = [".buildkite/cache.yml", ".buildkite/cache.yaml"]
         let present = candidates.filter { FileManager.default.fileExists(atPath: checkout + "/" + $0) }
@@ -95,14 +121,20 @@ public enum ConfigurationLoader {
         }
     }
 
+    /// Ids are compared upper-cased, as they appear in the exported names: `deps` and `DEPS` would
+    /// both write SWIFT_CACHE_HIT_DEPS, and the second would silently overwrite the first.
     static func checkUnique(_ caches: [CacheDefinition]) throws(ConfigurationError) {
         var seen: [String: CacheDefinition] = [:]
         for cache in caches {
-            if let first = seen[cache.id] {
-                throw ConfigurationError(source: cache.origin.source, mark: cache.origin.mark,
-                    message: "cache id '\(cache.id)' is defined twice (first at \(first.origin)); ids must be unique")
+            let exported = cache.id.uppercased()
+            if let first = seen[exported] {
+                let what = first.id == cache.id
+                    ? "cache id '\(cache.id)' is defined twice (first at \(first.origin)); ids must be unique"
+                    : "cache ids '\(first.id)' (at \(first.origin)) and '\(cache.id)' differ only in case; both would export "
+                        + "SWIFT_CACHE_HIT_\(exported): rename one"
+                throw ConfigurationError(source: cache.origin.source, mark: cache.origin.mark, message: what)
             }
-            seen[cache.id] = cache
+            seen[exported] = cache
         }
     }
 }

@@ -24,6 +24,12 @@ public struct ResolvedCache: Sendable {
         /// A key is data from branches and environment values; a control character in it could
         /// become a log section or an export line of its own, so it is a mistake to fix, not data.
         func checked(_ rendered: String, what: String, at mark: YAMLMark?) throws(ConfigurationError) -> String {
+            for name in environment.nonUTF8Names.sorted() {
+                if let value = environment.variables[name], !value.isEmpty, rendered.contains(value) {
+                    throw fail("the \(what) takes the value of \(name), which holds bytes that are not UTF-8; "
+                               + "two different values would make one key. Use UTF-8, or leave it out of the key", at: mark)
+                }
+            }
             if rendered.containsControlCharacters {
                 throw fail("the \(what) renders to '\(rendered.escapingControlCharacters())', which holds a control character "
                            + "(a line break, tab or escape, from a branch name or an environment value); "

@@ -4,7 +4,15 @@ import CacheYAML
 /// Checks shared by every definition format, so both formats fail the same way on the same mistake.
 enum Validation {
     /// The agent's rule for ids, kept so that ids also work as parts of environment variable names.
+    /// Ids name environment variables and are part of staging directory names, which must fit in
+    /// a file name (255 bytes) beside the target's own name.
+    static let maximumIdentifierLength = 64
+
     static func checkIdentifier(_ id: String, source: String, node: YAMLNode) throws(ConfigurationError) {
+        if id.utf8.count > maximumIdentifierLength {
+            throw ConfigurationError(source: source, mark: node.mark,
+                message: "cache id '\(id.prefix(20))…' is \(id.utf8.count) characters long; keep ids to \(maximumIdentifierLength) or fewer")
+        }
         let valid = !id.isEmpty && id.unicodeScalars.allSatisfy { scalar in
             scalar == "_" || (scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)))
         }

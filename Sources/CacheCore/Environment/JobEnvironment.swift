@@ -4,9 +4,37 @@ import Foundation
 /// core never touches the process environment (tests pass a dictionary instead).
 public struct JobEnvironment: Sendable {
     public let variables: [String: String]
+    /// Variables whose value is not valid UTF-8. Their value in `variables` has U+FFFD for each bad
+    /// byte, so two different values can read the same: they must not name a scope or go into a
+    /// key (see `CommandSetup` and `ResolvedCache`), where that would make two branches share one.
+    public let nonUTF8Names: Set<String>
 
-    public init(_ variables: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(_ variables: [String: String], nonUTF8Names: Set<String> = []) {
         self.variables = variables
+        self.nonUTF8Names = nonUTF8Names
+    }
+
+    /// This process's environment, read as bytes so that values that are not UTF-8 are known.
+    public init() {
+        var variables: [String: String] = [:]
+        var invalid: Set<String> = []
+        #if canImport(Darwin)
+        var entry = _NSGetEnviron().pointee!
+        #else
+        var entry = environ
+        #endif
+        while let pointer = entry.pointee {
+            let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
+                                                  count: strlen(pointer)))
+            if let equals = bytes.firstIndex(of: 0x3D) {
+                let name = String(decoding: bytes[..<equals], as: UTF8.self)
+                let valueBytes = bytes[(equals + 1)...]
+                if String(validating: valueBytes, as: UTF8.self) == nil { invalid.insert(name) }
+                if variables[name] == nil { variables[name] = String(decoding: valueBytes, as: UTF8.self) }
+            }
+            entry += 1
+        }
+        self.init(variables, nonUTF8Names: invalid)
     }
 
     public subscript(name: String) -> String? {

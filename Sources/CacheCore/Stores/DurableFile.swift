@@ -53,10 +53,17 @@ enum DurableFile {
         syncDirectory(directory)
     }
 
+    /// `mkdir -p` with mode 0755 (less if the umask says so), never the 0777 a umask of 000 would
+    /// leave: a store directory that any local user could write is a store anyone could poison.
     static func makeDirectories(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw FileSystemError(path: path, code: .ENOTDIR) }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path { try makeDirectories(parent) }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
             throw FileSystemError.current(path: path, fallback: EACCES)
         }
     }

@@ -1,6 +1,9 @@
 import Dispatch
 import Foundation
 
+/// How long cleanup may take after SIGTERM before the process ends anyway.
+let cancellationGrace: DispatchTimeInterval = .seconds(3)
+
 /// The agent sends SIGTERM when a job is cancelled (and the user may press ^C locally). Turning the
 /// signal into task cancellation ends every retry wait at once and lets each step's cleanup (staging
 /// trees, temp archives) run, instead of dying with half-written files around.
@@ -14,7 +17,13 @@ public func cancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () asyn
     for signalNumber in [SIGTERM, SIGINT] {
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { task.cancel() }
+        source.setEventHandler {
+            task.cancel()
+            // Cleanup normally ends within milliseconds; a thread blocked in a system call that
+            // cancellation cannot reach must not keep a cancelled job alive. The next run removes
+            // any staging tree left behind.
+            DispatchQueue.global().asyncAfter(deadline: .now() + cancellationGrace) { exit(JobExitStatus.cancelled.rawValue) }
+        }
         source.resume()
         sources.append(source)
     }
