@@ -38,9 +38,12 @@ public enum ArchiveExtractor {
             throw ArchiveError(.io, "cannot open archive \(archivePath): \(POSIX.errorText(errno))")
         }
         defer { close(fd) }
+        let input = HashingFileInput(fd: fd, path: archivePath)
+        // Runs before close(fd): the decompressing thread must be done with the file.
+        defer { input.stop() }
 
         let extraction = EntryExtractor(
-            table: table, input: HashingFileInput(fd: fd, path: archivePath), limits: limits,
+            table: table, input: input, limits: limits,
             throttle: ProgressThrottle(progress, isCancelled: isCancelled))
         do {
             return try POSIX.withUTF8Locale { () throws(ArchiveError) in try extraction.run() }

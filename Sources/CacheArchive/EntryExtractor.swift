@@ -61,9 +61,9 @@ final class EntryExtractor {
         self.reader = reader
         self.writer = writer
 
-        // Only what we write: tar (ustar, pax, GNU) compressed with zstd, or
-        // uncompressed. Fewer decoders, less attack surface.
-        archive_read_support_filter_zstd(reader)
+        // Only what we write: tar (ustar, pax, GNU). The input decompresses
+        // zstd on its own thread (HashingFileInput), so libarchive reads plain
+        // tar. Fewer decoders, less attack surface.
         archive_read_support_format_tar(reader)
         // No OWNER: files belong to whoever restores. NODOTDOT is a second
         // line behind our own name checks. SECURE_SYMLINKS is deliberately
@@ -269,6 +269,9 @@ final class EntryExtractor {
     private func readFailure() -> ArchiveError {
         if let code = input.failure {
             return ArchiveError(.io, "cannot read archive \(input.path): \(POSIX.errorText(code))")
+        }
+        if let decoding = input.decodingFailure {
+            return ArchiveError(.malformedArchive, "archive \(input.path) is not a readable tar/zstd archive (\(decoding)); it is corrupt or truncated and was not used")
         }
         let detail = reader.map(LibArchive.message) ?? "unknown error"
         return ArchiveError(.malformedArchive, "archive \(input.path) is not a readable tar/zstd archive (\(detail)); it is corrupt or truncated and was not used")
