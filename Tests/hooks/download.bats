@@ -123,6 +123,16 @@ teardown() {
   assert_shell_state_unchanged
 }
 
+@test "a file:// mirror in SWIFT_CACHE_DOWNLOAD_URL works too" {
+  hook_env SWIFT_CACHE_DOWNLOAD_URL="file://$DIST_DIR"
+
+  run_hook pre-command
+
+  assert_hook_status 0
+  assert_equal "$(standin_runs)" "cache-restore $(install_dir)/cache-restore"
+  assert_equal "$(artifact_request_count)" 0
+}
+
 @test "404: one request (an answer, not retried), a warning, the job goes on" {
   printf '404\n' >"$DIST_CONTROL/status"
 
