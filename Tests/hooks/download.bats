@@ -37,6 +37,22 @@ teardown() {
   assert_shell_state_unchanged
 }
 
+@test "in a wrapper shell with errexit, nounset and pipefail: installing, and going on without a binary" {
+  # shellcheck disable=SC2034 # read by run_hook
+  HOOK_WRAPPER_BASH_FLAGS='-e -u -o pipefail'
+  run_hook pre-command
+  assert_hook_status 0
+  assert_hook_exported SWIFT_CACHE_HIT_DEPS exact
+  assert_shell_state_unchanged
+
+  rm -rf "$(default_install_root)"
+  stop_dist_server
+  run_hook post-command
+  assert_hook_status 0
+  assert_line --partial "this job runs without caching."
+  assert_shell_state_unchanged
+}
+
 @test "later jobs, of either hook, use the installed copy without a request or a word" {
   run_hook pre-command
   assert_hook_status 0
