@@ -468,3 +468,37 @@ teardown() {
     assert_failure
   done
 }
+
+@test "the real release artifact installs, saves, and restores an exact hit (when dist/ has one)" {
+  # The repository's version (or the one SWIFT_CACHE_TEST_ARTIFACT is named after) stands in for
+  # the fake plugin's, since the binaries check it.
+  local artifact=${SWIFT_CACHE_TEST_ARTIFACT:-}
+  if [[ -z $artifact ]]; then
+    [[ -f $HOOK_REPO_DIR/release/VERSION ]] || skip "no release/VERSION in this repository"
+    artifact=$HOOK_REPO_DIR/dist/$(artifact_name "$(cat "$HOOK_REPO_DIR/release/VERSION")")
+  fi
+  [[ -f $artifact ]] || skip "no release artifact at $artifact (scripts/release makes one)"
+  HOOK_TEST_PLUGIN_VERSION=${artifact##*/swift-cache-}
+  HOOK_TEST_PLUGIN_VERSION=${HOOK_TEST_PLUGIN_VERSION%-"$(artifact_platform)".tar.gz}
+  printf '%s\n' "$HOOK_TEST_PLUGIN_VERSION" >"$HOOK_PLUGIN_DIR/release/VERSION"
+  stop_dist_server
+  start_dist_server # its URL names the version
+  cp "$artifact" "$DIST_DIR/$(artifact_name)"
+  (cd "$DIST_DIR" && sha256sum "$(artifact_name)") >"$HOOK_PLUGIN_DIR/release/SHA256SUMS"
+  hook_plugin_config '{"caches": [{"id": "deps", "key": "deps-v1", "paths": ["deps"]}]}'
+  hook_env BUILDKITE_CACHE_STORE_URL="file://$BATS_TEST_TMPDIR/store"
+  mkdir -p "$HOOK_CHECKOUT/deps"
+  printf 'cached\n' >"$HOOK_CHECKOUT/deps/file"
+
+  run_hook post-command
+  assert_hook_status 0
+  assert_line --partial "deps: saved"
+
+  rm -rf "$(default_install_root)" "$HOOK_CHECKOUT/deps"
+  run_hook pre-command
+  assert_hook_status 0
+  assert_line --partial "Installing swift-cache $HOOK_TEST_PLUGIN_VERSION"
+  assert_hook_exported SWIFT_CACHE_HIT_DEPS exact
+  assert_equal "$(cat "$HOOK_CHECKOUT/deps/file")" cached
+  assert_equal "$(artifact_request_count)" 2
+}
