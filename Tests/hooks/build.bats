@@ -1,15 +1,25 @@
 #!/usr/bin/env bats
 #
-# With no binary given and none on PATH, the hooks build cache-restore and
-# cache-save once per agent host from the plugin's sources (here a fake
-# `swift` and a stand-in package), under a lock, outside both checkouts.
+# With no binary given, none on PATH and no release to download, the hooks
+# build cache-restore and cache-save once per agent host from the plugin's
+# sources (here a fake `swift` and a stand-in package), under a lock, outside
+# both checkouts. A build that fails is remembered, and the job goes on.
 
 setup() {
   load helpers/common
+  load helpers/download
   setup_hook_test
   stub_swift
   stub_swift_product cache-restore
   stub_swift_product cache-save
+}
+
+# Prints the arguments of every call of the fake swift, one call a line.
+swift_calls() {
+  local call
+  while IFS= read -r call; do
+    paste -s -d ' ' "$call/args"
+  done < <(stub_calls swift)
 }
 
 # Prints the one build directory under the build root $1.
@@ -20,7 +30,7 @@ only_build_dir() {
   printf '%s\n' "${dirs[0]}"
 }
 
-@test "first use builds with swift build -c release in a build directory, then runs the result" {
+@test "first use builds the two products with swift build -c release in a build directory, then runs the result" {
   stub_exports cache-restore 'SWIFT_CACHE_HIT_RESTORED=node_modules'
 
   run_hook pre-command
@@ -30,8 +40,10 @@ only_build_dir() {
   local build_dir
   build_dir=$(only_build_dir "$(default_build_root)")
   [[ ${build_dir##*/} =~ ^[0-9a-f]{64}$ ]] || fail "not a sha256 fingerprint: ${build_dir##*/}"
-  assert_equal "$(stub_call_count swift)" 1
-  assert_equal "$(stub_args swift)" "$(printf '%s\n' build -c release --scratch-path "$build_dir/scratch")"
+  # Only the two products: no fuzz target (or any other executable) is compiled.
+  assert_equal "$(swift_calls)" "$(printf '%s\n' \
+    "build -c release --product cache-restore --scratch-path $build_dir/scratch" \
+    "build -c release --product cache-save --scratch-path $build_dir/scratch")"
   assert_equal "$(stub_cwd swift)" "$build_dir/src"
   assert_equal "$(stub_path cache-restore)" "$build_dir/bin/cache-restore"
   assert_file_executable "$build_dir/bin/cache-save"
@@ -66,7 +78,7 @@ only_build_dir() {
   assert_hook_status 0
   assert_equal "$output" 'from cache-save'
 
-  assert_equal "$(stub_call_count swift)" 1
+  assert_equal "$(stub_call_count swift)" 2 # one build: one call per product
   assert_equal "$(stub_call_count cache-restore)" 2
   assert_equal "$(stub_path cache-save)" "$(only_build_dir "$(default_build_root)")/bin/cache-save"
 }
@@ -81,7 +93,7 @@ only_build_dir() {
   run_hook pre-command
   assert_hook_status 0
 
-  assert_equal "$(stub_call_count swift)" 2
+  assert_equal "$(stub_call_count swift)" 4
   refute [ "$(stub_cwd swift)" = "$first" ]
 }
 
@@ -94,7 +106,7 @@ only_build_dir() {
   printf '{"pins": [], "version": 3}\n' >"$HOOK_PLUGIN_DIR/Package.resolved"
   run_hook pre-command
   assert_hook_status 0
-  assert_equal "$(stub_call_count swift)" 2
+  assert_equal "$(stub_call_count swift)" 4
 }
 
 @test "nothing is written under the plugin checkout or the job checkout" {
@@ -156,50 +168,91 @@ only_build_dir() {
   assert_hook_exported SWIFT_CACHE_HIT_RESTORED yes
   assert_shell_state_unchanged
 
-  assert_equal "$(stub_call_count swift)" 1
+  assert_equal "$(stub_call_count swift)" 2
   assert_equal "$(stub_call_count cache-restore)" 2
   assert_equal "$(grep -l 'Building swift-cache' "$first/output" "$second/output" | wc -l)" 1
 }
 
-@test "a failed build is an error with the end of its log, and is retried by the next job" {
+@test "a failed build: a warning with the end of its log, and the job goes on" {
   stub_swift_fail 'Compiling CacheCore Restore.swift' "error: cannot find 'restore' in scope"
 
   run_hook pre-command
 
-  assert_hook_status 1
+  assert_hook_status 0
   assert_line '~~~ :swift: Building swift-cache (first use on this agent)'
-  assert_line '^^^ +++'
-  assert_line "swift-cache: error: building swift-cache failed: 'swift build -c release' exited with status 1."
+  assert_line "swift-cache: warning: building swift-cache failed: 'swift build -c release' exited with status 1. The last lines of $(only_build_dir "$(default_build_root)")/build.log:"
   assert_line "error: cannot find 'restore' in scope"
+  assert_line "swift-cache: warning: no cache-restore for $(artifact_platform) (plugin version $HOOK_TEST_PLUGIN_VERSION); this job runs without caching."
+  refute_line '^^^ +++'
   assert_equal "$(stub_call_count cache-restore)" 0
+  assert_equal "$(hook_changed_exports)" ''
   assert_file_not_exist "$(only_build_dir "$(default_build_root)")/bin/cache-restore"
   assert_shell_state_unchanged
 
-  rm "$(stub_state swift)/fail"
+  run_hook post-command
+  assert_hook_status 0
+  assert_equal "$(stub_call_count cache-save)" 0
+}
+
+@test "a failed build is remembered: later jobs warn at once, until the marker is deleted" {
+  stub_swift_fail "error: 'archive.h' file not found"
   run_hook pre-command
   assert_hook_status 0
-  assert_equal "$(stub_call_count swift)" 2
+  assert_equal "$(stub_call_count swift)" 1
+  local build_dir
+  build_dir=$(only_build_dir "$(default_build_root)")
+  assert_file_exist "$build_dir/build.failed"
+
+  rm "$(stub_state swift)/fail" # the agent's owner installs libarchive-dev
+  run_hook pre-command
+  assert_hook_status 0
+  refute_line --partial 'Building swift-cache'
+  assert_line "  Source build: building these sources failed before on this agent (log: $build_dir/build.log); to try again, delete $build_dir/build.failed."
+  assert_equal "$(stub_call_count swift)" 1
+
+  rm "$build_dir/build.failed"
+  run_hook pre-command
+  assert_hook_status 0
+  assert_equal "$(stub_call_count swift)" 3
   assert_equal "$(stub_call_count cache-restore)" 1
 }
 
-@test "a build that leaves no binaries is an error" {
+@test "a failed build with fail-on-error: true fails the hook" {
+  stub_swift_fail "error: 'archive.h' file not found"
+  hook_plugin_config '{"fail-on-error": true}'
+
+  run_hook pre-command
+
+  assert_hook_status 1
+  assert_line '^^^ +++'
+  assert_line --partial "failing the job because fail-on-error is true."
+  assert_line --partial "  Source build: building swift-cache from the plugin's sources failed ('swift build -c release' exited with status 1;"
+  assert_shell_state_unchanged
+}
+
+@test "a build that leaves no binaries: a warning, the job goes on" {
   rm "$(stub_state swift)/products/cache-save"
 
   run_hook post-command
 
-  assert_hook_status 1
+  assert_hook_status 0
   assert_line --partial "swift build reported success but produced no executable at"
   assert_equal "$(stub_call_count cache-save)" 0
 }
 
-@test "without swift, a binary or a binary-dir, the hooks fail saying what to install" {
+@test "without swift, a binary or a release to download: a warning saying what to install, the job goes on" {
   rm "$HOOK_STUB_BIN/swift"
 
   run_hook pre-command
 
-  assert_hook_status 1
-  assert_line --partial "cannot build swift-cache: there is no swift on PATH"
+  assert_hook_status 0
+  assert_line "  Source build: there is no swift on PATH to build from the plugin's sources."
+  assert_line --partial "install a Swift 6 toolchain on the agent"
+  assert_dir_not_exist "$(default_build_root)"
   assert_shell_state_unchanged
+
+  run_hook post-command
+  assert_hook_status 0
 }
 
 @test "a plugin checkout without sources cannot build, and says so" {
@@ -207,7 +260,22 @@ only_build_dir() {
 
   run_hook post-command
 
-  assert_hook_status 1
-  assert_line --partial "has no Package.swift and Sources/ to build them from."
+  assert_hook_status 0
+  assert_line --partial "has no Package.swift and Sources/ to build from."
   assert_equal "$(stub_call_count swift)" 0
+}
+
+@test "an earlier build of the same sources is used before any download is tried" {
+  publish_release # checksums published, but the harness's download URL is a closed port
+  run_hook pre-command
+  assert_hook_status 0
+  assert_line --partial 'Building swift-cache'
+  assert_line --partial 'download attempt 1 of 3 failed'
+
+  run_hook pre-command
+
+  assert_hook_status 0
+  assert_output ''
+  assert_equal "$(stub_call_count swift)" 2
+  assert_equal "$(stub_path cache-restore)" "$(only_build_dir "$(default_build_root)")/bin/cache-restore"
 }

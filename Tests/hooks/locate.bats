@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 #
 # Which cache-restore / cache-save the hooks run: a directory named by the
-# plugin option binary-dir or by SWIFT_CACHE_BINARY_DIR, else PATH, else a
-# build (build.bats).
+# plugin option binary-dir or by SWIFT_CACHE_BINARY_DIR, else the install
+# cache, else PATH when its version is the plugin's (these stubs report it),
+# else a download (download.bats), else a build (build.bats).
 
 setup() {
   load helpers/common

@@ -71,6 +71,11 @@ hook_harness_setup() {
     [BUILDKITE_COMMAND]="make test"
     [BUILDKITE_BUILD_CHECKOUT_PATH]=$HOOK_CHECKOUT
     [BUILDKITE_PLUGIN_NAME]=$HOOK_PLUGIN_ENV_NAME
+    # No test may reach the real network: a release download goes to a
+    # closed loopback port unless the test serves one (helpers/download.bash),
+    # and its retries do not wait.
+    [SWIFT_CACHE_DOWNLOAD_URL]=http://127.0.0.1:1/downloads-are-off-in-tests
+    [SWIFT_CACHE_DOWNLOAD_RETRY_DELAY]=0
   )
   hook_plugin_config '{}'
 }
@@ -110,7 +115,7 @@ hook_plugin_config() {
   while IFS= read -r -d '' pair; do
     HOOK_ENV[${pair%%=*}]=${pair#*=}
   done < <(jq -j --arg prefix "$prefix" '
-    [paths(scalars) as $p | select(getpath($p) != null)
+    [paths(type != "object" and type != "array") as $p | select(getpath($p) != null)
       | $prefix + ([$p[] | tostring | ascii_upcase | gsub("[^A-Z0-9]+"; "_")] | join("_"))
         + "=" + (getpath($p) | tostring) + "\u0000"] | add // ""' <<<"$json")
 }

@@ -13,14 +13,21 @@ source "$HOOK_TEST_HELPERS_DIR/agent_wrapper.bash"
 # shellcheck source=Tests/hooks/helpers/stubs.bash
 source "$HOOK_TEST_HELPERS_DIR/stubs.bash"
 
+# The version of the fake plugin checkout (its release/VERSION), which stub
+# binaries report by default.
+HOOK_TEST_PLUGIN_VERSION=1.1.0
+
 # A fresh job whose plugin checkout is a copy of this repository's hooks/ with
-# a small fake package beside it, so no test depends on (or could build) the
-# real sources, and writes into the plugin checkout are easy to spot.
+# a small fake package and a release/VERSION beside it (no release/SHA256SUMS:
+# nothing to download unless a test publishes a release, see download.bash),
+# so no test depends on (or could build) the real sources, and writes into the
+# plugin checkout are easy to spot.
 setup_hook_test() {
   hook_harness_setup
   HOOK_PLUGIN_DIR=$BATS_TEST_TMPDIR/plugin
   mkdir -p "$HOOK_PLUGIN_DIR/Sources/cache-restore" "$HOOK_PLUGIN_DIR/Sources/cache-save" \
-    "$HOOK_PLUGIN_DIR/Tests/FakeCoreTests"
+    "$HOOK_PLUGIN_DIR/Tests/FakeCoreTests" "$HOOK_PLUGIN_DIR/release"
+  printf '%s\n' "$HOOK_TEST_PLUGIN_VERSION" >"$HOOK_PLUGIN_DIR/release/VERSION"
   cp -R "$HOOK_REPO_DIR/hooks" "$HOOK_PLUGIN_DIR/hooks"
   printf '// swift-tools-version:6.0\n// a stand-in package for hook tests\n' >"$HOOK_PLUGIN_DIR/Package.swift"
   printf 'print("restore")\n' >"$HOOK_PLUGIN_DIR/Sources/cache-restore/main.swift"
@@ -37,4 +44,9 @@ tree_listing() {
 # Where the hooks build when nothing overrides it (HOME is the harness's).
 default_build_root() {
   printf '%s\n' "$HOOK_HOME/.cache/swift-cache/builds"
+}
+
+# Where the hooks install release binaries when nothing overrides it.
+default_install_root() {
+  printf '%s\n' "$HOOK_HOME/.cache/swift-cache/install"
 }

@@ -11,6 +11,7 @@
 #
 #   stub_command cache-restore               # on PATH ($HOOK_STUB_BIN)
 #   stub_command cache-save "$dir"           # somewhere else
+#   HOOK_STUB_VERSION=0.9.0 stub_command cache-restore   # answers --version with 0.9.0
 #   stub_exports cache-restore 'A=1' 'B=x y'
 #   stub_exit cache-restore 3
 #   stub_output cache-restore 'restored node_modules'
@@ -27,9 +28,15 @@ stub_state() {
 }
 
 # Writes the shared recording prologue of a stub script to stdout.
-# $1: the stub's state directory.
+# $1: the stub's state directory. $2 (optional): the version the stub
+# answers `--version` with, without recording a call (the hooks ask a binary
+# on PATH for its version before they decide to run it).
 stub_write_prologue() {
   printf '#!/bin/bash\n'
+  if [[ -n ${2:-} ]]; then
+    # shellcheck disable=SC2016 # expanded by the stub
+    printf 'if [[ $# -eq 1 && $1 == --version ]]; then printf "%%s\\n" %q; exit 0; fi\n' "$2"
+  fi
   printf 'stub_state=%q\n' "$1"
   cat <<'STUB'
 stub_call=$stub_state/calls/$(date +%s%N).$$
@@ -45,13 +52,15 @@ STUB
 
 # Creates the stub $1 (a fake executable) in directory $2 (default: the
 # harness's stub bin, first on PATH). Its default behaviour: exit 0, no
-# output, an empty export file.
+# output, an empty export file. It answers `--version` with
+# $HOOK_STUB_VERSION (default: the fake plugin's version, see common.bash)
+# and does not count that as a call.
 stub_command() {
   local name=$1 dir=${2:-${HOOK_STUB_BIN:?}} state
   state=$(stub_state "$name")
   mkdir -p "$dir" "$state/calls"
   {
-    stub_write_prologue "$state"
+    stub_write_prologue "$state" "${HOOK_STUB_VERSION:-${HOOK_TEST_PLUGIN_VERSION:?}}"
     cat <<'STUB'
 while (($# > 0)); do
   if [[ $1 == --export-file && $# -ge 2 ]]; then

@@ -1,0 +1,171 @@
+# shellcheck shell=bash
+#
+# The agent's install cache of release binaries: one directory per plugin
+# version and platform, shared by every job and agent worker on the host,
+# filled once by downloading that version's release artifact.
+#
+#   ${SWIFT_CACHE_INSTALL_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-cache/install}/
+#     1.1.0/linux-x86_64/{cache-restore,cache-save,LICENSE}   a finished install
+#     1.1.0/linux-x86_64.lock                                  held while one job installs
+#     1.1.0/.linux-x86_64.XXXXXX/                              work in progress (same file system)
+#
+# Why it is shaped like this:
+# - The artifact's sha256 is checked against release/SHA256SUMS of the plugin
+#   checkout *before* anything is unpacked or run: the hook of a tag runs only
+#   the bytes that tag names, whoever serves them.
+# - Parallel jobs take an flock(1) lock, so one downloads while the others
+#   wait and then use its result; the finished directory appears with one
+#   rename, so a job that looks without the lock sees all of it or nothing.
+# - A directory that exists is never changed in place: jobs may be running
+#   its binaries.
+#
+# Sourced into the agent's job shell: functions only.
+
+# Prints the install root; fails (printing nothing) when no variable names a
+# place for it.
+swift_cache__install_root() {
+  swift_cache__host_cache_dir install "${SWIFT_CACHE_INSTALL_ROOT:-}"
+}
+
+# Downloads, verifies and installs the release artifact of version $2 for
+# platform $3 into the install directory $4 (unless another job did so
+# meanwhile). $1: plugin checkout.
+# Sets the caller's `swift_cache_download_url` (the URL tried, if any),
+# `swift_cache_expected_sha256` (if known) and, on failure,
+# `swift_cache_download_problem` (one line), and returns 1.
+swift_cache__install_release() {
+  local swift_cache_plugin_dir=$1 swift_cache_version=$2 swift_cache_platform=$3 swift_cache_install_dir=$4
+  local swift_cache_artifact swift_cache_base_url
+  swift_cache_artifact=$(swift_cache__artifact_name "$swift_cache_version" "$swift_cache_platform")
+
+  if ! swift_cache_expected_sha256=$(swift_cache__expected_sha256 "$swift_cache_plugin_dir" "$swift_cache_artifact"); then
+    if [[ -f $swift_cache_plugin_dir/release/SHA256SUMS ]]; then
+      swift_cache_download_problem="release/SHA256SUMS of the plugin has no checksum for $swift_cache_artifact (no release artifact for $swift_cache_platform)"
+    else
+      swift_cache_download_problem="the plugin checkout has no release/SHA256SUMS, so no download can be verified"
+    fi
+    return 1
+  fi
+  if ! swift_cache_base_url=$(swift_cache__download_base_url "$swift_cache_plugin_dir" "$swift_cache_version"); then
+    swift_cache_download_problem="no download URL: SWIFT_CACHE_DOWNLOAD_URL is not set and the plugin was not cloned from GitHub (its git remote 'origin')"
+    return 1
+  fi
+  swift_cache_download_url=$swift_cache_base_url/$swift_cache_artifact
+
+  if ! mkdir -p -- "${swift_cache_install_dir%/*}" 2>/dev/null; then
+    swift_cache_download_problem="cannot create '${swift_cache_install_dir%/*}' (set SWIFT_CACHE_INSTALL_ROOT to a directory the agent can write)"
+    return 1
+  fi
+  if ! type -P flock >/dev/null; then
+    # Still safe (temporary directory + rename), only not deduplicated.
+    swift_cache__install_release_locked "$swift_cache_install_dir" "$swift_cache_artifact"
+    return
+  fi
+  # fd 9 holds the lock for as long as the function runs; the redirection is
+  # undone when it returns, so the job's shell keeps no descriptor of ours.
+  swift_cache__install_release_locked "$swift_cache_install_dir" "$swift_cache_artifact" \
+    9>>"$swift_cache_install_dir.lock"
+}
+
+# The locked part: wait for the lock on fd 9 (when flock exists), then
+# download, verify, unpack, check and rename into place, unless another job
+# installed it meanwhile. $1: install directory, $2: artifact name.
+# Reads the caller's swift_cache_download_url, swift_cache_expected_sha256 and
+# swift_cache_version; sets swift_cache_download_problem on failure.
+swift_cache__install_release_locked() {
+  local swift_cache_install_dir=$1 swift_cache_artifact=$2
+  local swift_cache_work swift_cache_fetch_problem='' swift_cache_actual swift_cache_started=$SECONDS
+
+  if type -P flock >/dev/null && ! flock -n 9; then
+    swift_cache__section ":hourglass: Waiting for another job on this agent to install swift-cache $swift_cache_version"
+    if ! flock 9; then
+      swift_cache_download_problem="cannot lock '$swift_cache_install_dir.lock'"
+      return 1
+    fi
+  fi
+  if swift_cache__has_binaries "$swift_cache_install_dir"; then
+    return 0
+  fi
+  swift_cache__remove_abandoned_work "$swift_cache_install_dir"
+
+  swift_cache__section ":arrow_down: Installing swift-cache $swift_cache_version for ${swift_cache_install_dir##*/} (first use on this agent)"
+  swift_cache__info "downloading $swift_cache_download_url"
+  if ! swift_cache_work=$(mktemp -d "${swift_cache_install_dir%/*}/.${swift_cache_install_dir##*/}.XXXXXX"); then
+    swift_cache_download_problem="cannot create a temporary directory in '${swift_cache_install_dir%/*}'"
+    return 1
+  fi
+  if ! swift_cache__fetch "$swift_cache_download_url" "$swift_cache_work/$swift_cache_artifact" "$swift_cache_work"; then
+    rm -rf -- "$swift_cache_work"
+    swift_cache_download_problem="the download failed: $swift_cache_fetch_problem"
+    return 1
+  fi
+
+  # Nothing of the file is unpacked or run before this check.
+  swift_cache_actual=$(swift_cache__sha256_of_file "$swift_cache_work/$swift_cache_artifact") || swift_cache_actual=''
+  if [[ $swift_cache_actual != "$swift_cache_expected_sha256" ]]; then
+    rm -rf -- "$swift_cache_work"
+    swift_cache_download_problem="refused the download: its sha256 is ${swift_cache_actual:-unknown (no sha256sum or shasum)}, not the ${swift_cache_expected_sha256} that release/SHA256SUMS names; nothing of it was unpacked or run"
+    swift_cache__warn "$swift_cache_download_problem."
+    return 1
+  fi
+
+  if ! swift_cache__unpack_release "$swift_cache_work/$swift_cache_artifact" "$swift_cache_work/unpacked"; then
+    rm -rf -- "$swift_cache_work"
+    return 1
+  fi
+  if [[ -e $swift_cache_install_dir ]]; then
+    # An incomplete directory (someone deleted a file): no job can be using it.
+    rm -rf -- "$swift_cache_install_dir"
+  fi
+  if ! mv -- "$swift_cache_work/unpacked" "$swift_cache_install_dir"; then
+    rm -rf -- "$swift_cache_work"
+    swift_cache_download_problem="cannot move the unpacked binaries to '$swift_cache_install_dir'"
+    return 1
+  fi
+  rm -rf -- "$swift_cache_work"
+  swift_cache__info "verified (sha256 $swift_cache_expected_sha256) and installed in $((SECONDS - swift_cache_started))s; later jobs on this agent reuse $swift_cache_install_dir"
+}
+
+# Unpacks the verified artifact $1 into the new directory $2 and checks it:
+# both executables present (cache-save may link to cache-restore, which must
+# stay inside the directory) and both answering --version with the plugin's
+# version. Sets swift_cache_download_problem on failure.
+swift_cache__unpack_release() {
+  local swift_cache_product swift_cache_target swift_cache_reported
+  if ! mkdir -- "$2" || ! tar -xzf "$1" -C "$2" --no-same-owner 2>/dev/null; then
+    swift_cache_download_problem="cannot unpack ${1##*/} (a gzip-compressed tar file is expected)"
+    return 1
+  fi
+  while IFS= read -r swift_cache_product; do
+    if [[ -L $2/$swift_cache_product ]]; then
+      swift_cache_target=$(readlink -- "$2/$swift_cache_product")
+      if [[ $swift_cache_target == */* ]]; then
+        swift_cache_download_problem="${1##*/} holds $swift_cache_product as a link to '$swift_cache_target', outside the artifact"
+        return 1
+      fi
+    fi
+    if [[ ! -f $2/$swift_cache_product || ! -x $2/$swift_cache_product ]]; then
+      swift_cache_download_problem="${1##*/} holds no executable $swift_cache_product at its top level"
+      return 1
+    fi
+    swift_cache_reported=$("$2/$swift_cache_product" --version </dev/null 2>/dev/null 9>&-) || swift_cache_reported=''
+    if [[ $swift_cache_reported != "$swift_cache_version" ]]; then
+      swift_cache_download_problem="$swift_cache_product in ${1##*/} reports version '${swift_cache_reported%%$'\n'*}', not $swift_cache_version"
+      return 1
+    fi
+  done < <(swift_cache__products)
+}
+
+# Removes temporary directories that killed jobs left beside the install
+# directory $1. Called with the lock held: no live job owns one then.
+swift_cache__remove_abandoned_work() {
+  local swift_cache_leftover
+  if ! type -P flock >/dev/null; then
+    return 0
+  fi
+  for swift_cache_leftover in "${1%/*}/.${1##*/}".*; do
+    if [[ -d $swift_cache_leftover ]]; then
+      rm -rf -- "$swift_cache_leftover"
+    fi
+  done
+}
