@@ -28,6 +28,7 @@ public enum ArchiveExtractor {
         from archivePath: String,
         destinations: [String: String],
         limits: ExtractionLimits = .default,
+        symlinks: SymlinkPolicy = .anywhere,
         progress: (@Sendable (ArchiveProgress) -> Void)? = nil,
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws(ArchiveError) -> ArchiveReport {
@@ -39,9 +40,10 @@ public enum ArchiveExtractor {
         }
         defer { close(fd) }
 
+        let input = HashingFileInput(fd: fd, path: archivePath)
         let extraction = EntryExtractor(
-            table: table, input: HashingFileInput(fd: fd, path: archivePath), limits: limits,
-            throttle: ProgressThrottle(progress, isCancelled: isCancelled))
+            table: table, input: input, limits: limits,
+            throttle: ProgressThrottle(progress, isCancelled: isCancelled), symlinkPolicy: symlinks)
         do {
             return try POSIX.withUTF8Locale { () throws(ArchiveError) in try extraction.run() }
         } catch {
@@ -49,8 +51,18 @@ public enum ArchiveExtractor {
             for member in table.members {
                 POSIX.removeTree(PathBytesSyntax.display(member.destination))
             }
-            throw error
+            throw refusal(error, digestOf: input)
         }
+    }
+
+    /// A refused archive carries the digest of the whole file, so the caller
+    /// can tell whether it is exactly the blob its entry names.
+    private static func refusal(_ error: ArchiveError, digestOf input: HashingFileInput) -> ArchiveError {
+        let refusals: Set<ArchiveError.Kind> = [.unsafeEntry, .symlinkPolicy, .malformedArchive, .limitExceeded]
+        guard refusals.contains(error.kind), input.failure == nil, (try? input.drainToEnd()) != nil else { return error }
+        var withDigest = error
+        withDigest.archiveSHA256 = input.finalizeDigest()
+        return withDigest
     }
 
     /// Checks the request before anything is read: names valid and distinct,

@@ -68,7 +68,7 @@ public enum ArchiveWriter {
 
         let archiver = SourceArchiver(
             archive: archive, output: output, throttle: ProgressThrottle(progress, isCancelled: isCancelled),
-            outputIdentity: try identity(of: fd, path: outputPath))
+            outputIdentity: try identity(of: fd, path: outputPath), symlinkPolicy: options.symlinks)
         for source in sources {
             try archiver.add(source)
         }
