@@ -120,6 +120,10 @@ final class SourceArchiver {
         archive_entry_set_gid(entry, 0)
         archive_entry_set_uname(entry, nil)
         archive_entry_set_gname(entry, nil)
+        // Only the mtime is restored; the others would only grow every pax extension.
+        archive_entry_unset_atime(entry)
+        archive_entry_unset_ctime(entry)
+        archive_entry_unset_birthtime(entry)
 
         var file: Int32 = -1
         defer { if file >= 0 { close(file) } }
