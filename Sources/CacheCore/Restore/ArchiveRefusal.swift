@@ -19,10 +19,12 @@ enum ArchiveRefusal {
         }
         switch error.archiveSHA256 {
         case entry.digest?:
-            return "swift-cache refused an archive that swift-cache itself saved ('\(entry.key)', blob \(entry.digest), "
-                + "saved by job \(entry.job ?? "unknown") on \(entry.platform)): this is a bug of the plugin, not of your cache. "
-                + "Please report it to the plugin's maintainers with this line and the output of "
-                + "`zstd -dc <blob> | tar -tvv` for the blob named here. The refusal: \(error.message)"
+            return "refused the archive of '\(entry.key)' although it is byte for byte the blob its entry names "
+                + "(sha256 \(entry.digest), saved by job \(entry.job ?? "unknown") on \(entry.platform)). A swift-cache save "
+                + "never stores an archive its restore refuses, so this is a bug of the plugin, not of your cache: please "
+                + "report it to the plugin's maintainers with this line and the output of `zstd -dc <blob> | tar -tvv` "
+                + "for that blob (unless someone other than swift-cache writes entries into this store). "
+                + "The refusal: \(error.message)"
         case let digest?:
             return "the blob of '\(entry.key)' is corrupt (sha256 \(digest.prefix(12))…, expected \(entry.digest.prefix(12))…) "
                 + "and was refused: \(error.message)"
