@@ -21,6 +21,11 @@ public enum ArchiveExtractor {
     /// using the result. Entries of members not in `destinations` are skipped
     /// with one warning per member.
     ///
+    /// `symlinks` says which links are created (see `SymlinkPolicy`); under
+    /// any policy, links are created after every other entry and nothing is
+    /// written through one. A refused archive's error carries the digest of
+    /// the whole file (`ArchiveError.archiveSHA256`).
+    ///
     /// On any error, whatever was created at the destinations is removed.
     /// The process's working directory is never changed, so several
     /// extractions may run at once.

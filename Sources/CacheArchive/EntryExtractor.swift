@@ -44,7 +44,7 @@ final class EntryExtractor {
     private var createdSymlinks = CreatedSymlinks()
     /// Symlink entries (copies, pathname already pointing at the staging
     /// tree), created once every other entry is in place.
-    private var pendingSymlinks: [(path: PathBytes, entry: OpaquePointer)] = []
+    private var pendingSymlinks: [(path: PathBytes, shownName: String, entry: OpaquePointer)] = []
 
     init(table: MemberTable, input: HashingFileInput, limits: ExtractionLimits, throttle: ProgressThrottle,
          symlinkPolicy: SymlinkPolicy) {
@@ -274,7 +274,7 @@ final class EntryExtractor {
         guard let copy = archive_entry_clone(entry) else {
             throw ArchiveError(.io, "cannot extract symlink \(shownName): libarchive could not copy the entry (out of memory?)")
         }
-        pendingSymlinks.append((target, copy))
+        pendingSymlinks.append((target, shownName, copy))
     }
 
     /// Creates the symlinks, in archive order, once nothing else is left to
@@ -283,7 +283,7 @@ final class EntryExtractor {
     /// mode and times are applied by path when the writer closes.
     private func createPendingSymlinks() throws(ArchiveError) {
         for pending in pendingSymlinks {
-            let shownName = "'\(PathBytesSyntax.display(pending.path))'"
+            let shownName = pending.shownName
             var info = stat()
             if PathBytesSyntax.withCString(pending.path, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
                 throw ArchiveError(.unsafeEntry, "refusing symlink \(shownName): it would replace a directory that the archive created earlier; the archive is corrupt or hostile and was not used")
