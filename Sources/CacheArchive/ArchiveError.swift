@@ -14,6 +14,9 @@ public struct ArchiveError: Error, Sendable, Hashable, CustomStringConvertible {
         /// An entry would write outside its destination (absolute name, `..`,
         /// escaping symlink or hard link). The archive must not be trusted.
         case unsafeEntry
+        /// A symlink leads out of its cache path and the cache sets
+        /// `symlinks: inside`: not hostile, but not wanted either.
+        case symlinkPolicy
         /// The archive holds more entries or bytes than the extraction limits allow.
         case limitExceeded
         /// The caller cancelled the work (the job was cancelled); nothing partial is left.
@@ -24,9 +27,15 @@ public struct ArchiveError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A full sentence: what is wrong, where, and what to do about it.
     public let message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    /// For a refused archive: the sha256 of the whole archive file, read to
+    /// its end after the refusal, so the caller can tell a blob that is
+    /// exactly what a save stored (a bug of the writer) from a damaged one.
+    public var archiveSHA256: String?
+
+    public init(_ kind: Kind, _ message: String, archiveSHA256: String? = nil) {
         self.kind = kind
         self.message = message
+        self.archiveSHA256 = archiveSHA256
     }
 
     public var description: String { message }

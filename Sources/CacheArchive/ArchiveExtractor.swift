@@ -21,6 +21,11 @@ public enum ArchiveExtractor {
     /// using the result. Entries of members not in `destinations` are skipped
     /// with one warning per member.
     ///
+    /// `symlinks` says which links are created (see `SymlinkPolicy`); under
+    /// any policy, links are created after every other entry and nothing is
+    /// written through one. A refused archive's error carries the digest of
+    /// the whole file (`ArchiveError.archiveSHA256`).
+    ///
     /// On any error, whatever was created at the destinations is removed.
     /// The process's working directory is never changed, so several
     /// extractions may run at once.
@@ -28,6 +33,7 @@ public enum ArchiveExtractor {
         from archivePath: String,
         destinations: [String: String],
         limits: ExtractionLimits = .default,
+        symlinks: SymlinkPolicy = .anywhere,
         progress: (@Sendable (ArchiveProgress) -> Void)? = nil,
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws(ArchiveError) -> ArchiveReport {
@@ -44,7 +50,7 @@ public enum ArchiveExtractor {
 
         let extraction = EntryExtractor(
             table: table, input: input, limits: limits,
-            throttle: ProgressThrottle(progress, isCancelled: isCancelled))
+            throttle: ProgressThrottle(progress, isCancelled: isCancelled), symlinkPolicy: symlinks)
         do {
             return try POSIX.withUTF8Locale { () throws(ArchiveError) in try extraction.run() }
         } catch {
@@ -52,8 +58,18 @@ public enum ArchiveExtractor {
             for member in table.members {
                 POSIX.removeTree(PathBytesSyntax.display(member.destination))
             }
-            throw error
+            throw refusal(error, digestOf: input)
         }
+    }
+
+    /// A refused archive carries the digest of the whole file, so the caller
+    /// can tell whether it is exactly the blob its entry names.
+    private static func refusal(_ error: ArchiveError, digestOf input: HashingFileInput) -> ArchiveError {
+        let refusals: Set<ArchiveError.Kind> = [.unsafeEntry, .symlinkPolicy, .malformedArchive, .limitExceeded]
+        guard refusals.contains(error.kind), input.failure == nil, (try? input.drainToEnd()) != nil else { return error }
+        var withDigest = error
+        withDigest.archiveSHA256 = input.finalizeDigest()
+        return withDigest
     }
 
     /// Checks the request before anything is read: names valid and distinct,

@@ -68,7 +68,7 @@ public enum ArchiveWriter {
 
         let archiver = SourceArchiver(
             archive: archive, output: output, throttle: ProgressThrottle(progress, isCancelled: isCancelled),
-            outputIdentity: try identity(of: fd, path: outputPath))
+            outputIdentity: try identity(of: fd, path: outputPath), symlinkPolicy: options.symlinks)
         for source in sources {
             try archiver.add(source)
         }
@@ -116,11 +116,13 @@ public enum ArchiveWriter {
     }
 
     private static func configure(_ archive: OpaquePointer, outputPath: String) throws(ArchiveError) {
-        // Restricted pax: plain ustar headers, with a pax extension only for
-        // entries that need one (long names, big files), so the archive is
-        // small and every tar reads it. No libarchive filter: the output
-        // compresses the tar stream itself (see ZstdStreamCompressor).
-        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK else {
+        // pax: a ustar header per entry, plus a pax extension with the mtime
+        // to the nanosecond when it has a fraction (restricted pax would
+        // drop it, and build tools compare mtimes). atime and ctime are
+        // cleared per entry so the extension holds only the mtime; the
+        // repeated records compress to almost nothing. No libarchive filter:
+        // the output compresses the tar stream itself (see ZstdStreamCompressor).
+        guard archive_write_set_format_pax(archive) == ARCHIVE_OK else {
             throw ArchiveError(.io, "cannot set up pax output for \(outputPath): \(LibArchive.message(archive))")
         }
         // Hand the output callback 1 MiB blocks, and do not pad the last

@@ -10,8 +10,15 @@ import Darwin
 
 /// One extraction: reads entries, proves each one harmless, points it at its
 /// destination and lets libarchive's disk writer create it.
+///
+/// Symlinks are created last, after every other entry: while files and
+/// directories are written no link exists in the staging tree, so nothing can
+/// be written through one, whatever the links point at. Entries whose path
+/// lies below a link of the archive are refused all the same (an archive this
+/// plugin writes never has them: it stores links, never what they point at).
 final class EntryExtractor {
     private let table: MemberTable
+    private let symlinkPolicy: SymlinkPolicy
     private let input: HashingFileInput
     private let limits: ExtractionLimits
     private let throttle: ProgressThrottle
@@ -33,11 +40,16 @@ final class EntryExtractor {
     /// Members whose root entry was a symlink: it may point beside the
     /// destination, so nothing may be written below it.
     private var membersWithLinkRoot: Set<String> = []
-    /// Symlinks created below member roots, so nothing is written through them.
+    /// Symlinks below member roots, so nothing is written through them.
     private var createdSymlinks = CreatedSymlinks()
+    /// Symlink entries (copies, pathname already pointing at the staging
+    /// tree), created once every other entry is in place.
+    private var pendingSymlinks: [(path: PathBytes, shownName: String, entry: OpaquePointer)] = []
 
-    init(table: MemberTable, input: HashingFileInput, limits: ExtractionLimits, throttle: ProgressThrottle) {
+    init(table: MemberTable, input: HashingFileInput, limits: ExtractionLimits, throttle: ProgressThrottle,
+         symlinkPolicy: SymlinkPolicy) {
         self.table = table
+        self.symlinkPolicy = symlinkPolicy
         self.input = input
         self.limits = limits
         self.throttle = throttle
@@ -52,6 +64,8 @@ final class EntryExtractor {
         if let writer { archive_write_free(writer) }
         reader = nil
         writer = nil
+        for pending in pendingSymlinks { archive_entry_free(pending.entry) }
+        pendingSymlinks = []
     }
 
     func run() throws(ArchiveError) -> ArchiveReport {
@@ -94,6 +108,7 @@ final class EntryExtractor {
         }
 
         try input.drainToEnd()
+        try createPendingSymlinks()
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw ArchiveError(.io, "cannot finish extracting \(input.path): \(LibArchive.message(writer))")
         }
@@ -160,7 +175,7 @@ final class EntryExtractor {
                     throw ArchiveError(.unsafeEntry, "refusing symlink \(shownName): it has no target; the archive is corrupt or hostile and was not used")
                 }
                 let stored = PathBytesSyntax.bytes(ofCString: rawTarget)
-                let allowed = try SymlinkTarget.checked(stored, location: rest, entry: shownName)
+                let allowed = try SymlinkTarget.allowed(stored, location: rest, entry: shownName, policy: symlinkPolicy)
                 if allowed != stored {
                     PathBytesSyntax.withCString(allowed) { archive_entry_copy_symlink(entry, $0) }
                 }
@@ -174,11 +189,23 @@ final class EntryExtractor {
 
         if size > 0 { try checkBudget(adding: size, on: shownName) }
         if replacesCreatedLink {
-            // Remove our own link first: for a directory entry libarchive
-            // would otherwise follow it and reuse (and chmod) whatever it points at.
-            try removeCreatedLink(at: target, for: shownName)
+            // A later entry at a link's own path replaces the link, which was never created.
+            pendingSymlinks.removeAll { pending in
+                guard pending.path == target else { return false }
+                archive_entry_free(pending.entry)
+                return true
+            }
         }
         PathBytesSyntax.withCString(target) { archive_entry_copy_pathname(entry, $0) }
+        let isSymlink = archive_entry_hardlink(entry) == nil && archive_entry_filetype(entry) == EntryType.symlink
+        if !rest.isEmpty {
+            createdSymlinks.record(rest, in: member.name, isSymlink: isSymlink)
+        }
+        if isSymlink {
+            try postpone(entry, at: target, shownName: shownName)
+            extractedMembers.insert(member.name)
+            return
+        }
         let status = archive_write_header(writer, entry)
         if status == ARCHIVE_WARN {
             warnings.append("while extracting \(shownName): \(LibArchive.message(writer!))")
@@ -186,10 +213,6 @@ final class EntryExtractor {
             throw ArchiveError(.io, "cannot extract entry \(shownName) to \(PathBytesSyntax.display(target)): \(LibArchive.message(writer!))")
         }
         extractedMembers.insert(member.name)
-        if !rest.isEmpty {
-            let isSymlink = archive_entry_hardlink(entry) == nil && archive_entry_filetype(entry) == EntryType.symlink
-            createdSymlinks.record(rest, in: member.name, isSymlink: isSymlink)
-        }
         if size > 0 {
             try copyData(of: shownName, to: target)
         }
@@ -233,8 +256,9 @@ final class EntryExtractor {
             throw throughLink("hard link \(shownName) => '\(shownTarget)'", link: link, member: member)
         }
         let path = MemberTable.destinationPath(of: member, rest: linkRest)
-        var info = stat()
-        if PathBytesSyntax.withCString(path, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+        let namesALink = linkRest.isEmpty
+            ? membersWithLinkRoot.contains(member.name) : createdSymlinks.isLink(linkRest, in: member.name)
+        if namesALink {
             throw ArchiveError(.unsafeEntry, "refusing hard link \(shownName) => '\(shownTarget)': it points at a symlink, which would then resolve from another directory; the archive is corrupt or hostile and was not used")
         }
         return path
@@ -245,11 +269,35 @@ final class EntryExtractor {
         return ArchiveError(.unsafeEntry, "refusing \(what): its path goes through the symlink '\(shownLink)' that this archive created, so it could land outside the cache path; the archive is corrupt or hostile and was not used")
     }
 
-    private func removeCreatedLink(at target: PathBytes, for shownName: String) throws(ArchiveError) {
-        let removed = PathBytesSyntax.withCString(target) { unlink($0) }
-        let code = errno
-        guard removed == 0 || code == ENOENT else {
-            throw ArchiveError(.io, "cannot replace the symlink at \(PathBytesSyntax.display(target)) with entry \(shownName): \(POSIX.errorText(code))")
+    /// Keeps a copy of a symlink entry for `createPendingSymlinks`.
+    private func postpone(_ entry: OpaquePointer, at target: PathBytes, shownName: String) throws(ArchiveError) {
+        guard let copy = archive_entry_clone(entry) else {
+            throw ArchiveError(.io, "cannot extract symlink \(shownName): libarchive could not copy the entry (out of memory?)")
+        }
+        pendingSymlinks.append((target, shownName, copy))
+    }
+
+    /// Creates the symlinks, in archive order, once nothing else is left to
+    /// write. libarchive replaces a file that an earlier entry left at the
+    /// same path; a directory there is refused instead, since its deferred
+    /// mode and times are applied by path when the writer closes.
+    private func createPendingSymlinks() throws(ArchiveError) {
+        for pending in pendingSymlinks {
+            let shownName = pending.shownName
+            var info = stat()
+            if PathBytesSyntax.withCString(pending.path, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                throw ArchiveError(.unsafeEntry, "refusing symlink \(shownName): it would replace a directory that the archive created earlier; the archive is corrupt or hostile and was not used")
+            }
+            let status = archive_write_header(writer, pending.entry)
+            if status == ARCHIVE_WARN {
+                warnings.append("while extracting symlink \(shownName): \(LibArchive.message(writer!))")
+            } else if status != ARCHIVE_OK {
+                throw ArchiveError(.io, "cannot create symlink \(shownName): \(LibArchive.message(writer!))")
+            }
+            if archive_write_finish_entry(writer) != ARCHIVE_OK {
+                throw ArchiveError(.io, "cannot finish symlink \(shownName): \(LibArchive.message(writer!))")
+            }
+            try throttle.tick(progressNow())
         }
     }
 

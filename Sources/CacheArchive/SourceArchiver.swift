@@ -19,6 +19,8 @@ final class SourceArchiver {
     /// The archive being written, so that a cache path containing it does
     /// not try to store the file into itself.
     private let outputIdentity: (dev: UInt64, ino: UInt64)
+    /// Under `.inside`, a link leading out of its cache path fails the save.
+    private let symlinkPolicy: SymlinkPolicy
     private let buffer = UnsafeMutableRawPointer.allocate(byteCount: SourceArchiver.blockSize, alignment: 64)
 
     private(set) var entries = 0
@@ -29,7 +31,9 @@ final class SourceArchiver {
     private(set) var contentBytes: Int64 = 0
     private(set) var warnings: [String] = []
 
-    init(archive: OpaquePointer, output: HashingFileOutput, throttle: ProgressThrottle, outputIdentity: (dev: UInt64, ino: UInt64)) {
+    init(archive: OpaquePointer, output: HashingFileOutput, throttle: ProgressThrottle, outputIdentity: (dev: UInt64, ino: UInt64),
+         symlinkPolicy: SymlinkPolicy) {
+        self.symlinkPolicy = symlinkPolicy
         self.archive = archive
         self.output = output
         self.throttle = throttle
@@ -87,7 +91,11 @@ final class SourceArchiver {
             if type == EntryType.directory {
                 archive_read_disk_descend(disk)
             }
-            try addEntry(entry, diskPath: diskPath, type: type, memberPath: Self.rename(diskPath, root: root, member: member, source: source), resolver: resolver)
+            let memberPath = try Self.rename(diskPath, root: root, member: member, source: source)
+            if type == EntryType.symlink && symlinkPolicy == .inside {
+                try checkInside(entry, memberPath: memberPath, member: member, source: source)
+            }
+            try addEntry(entry, diskPath: diskPath, type: type, memberPath: memberPath, resolver: resolver)
             try throttle.tick(ArchiveProgress(entries: entries, contentBytes: contentBytes, compressedBytes: output.bytesWritten))
         }
     }
@@ -112,6 +120,10 @@ final class SourceArchiver {
         archive_entry_set_gid(entry, 0)
         archive_entry_set_uname(entry, nil)
         archive_entry_set_gname(entry, nil)
+        // Only the mtime is restored; the others would only grow every pax extension.
+        archive_entry_unset_atime(entry)
+        archive_entry_unset_ctime(entry)
+        archive_entry_unset_birthtime(entry)
 
         var file: Int32 = -1
         defer { if file >= 0 { close(file) } }
@@ -199,6 +211,19 @@ final class SourceArchiver {
                 return
             }
             if remaining == 0 && got < wanted { return }
+        }
+    }
+
+    /// The restore's `inside` rule, applied before storing: a save must never
+    /// store what a restore of the same cache would refuse.
+    private func checkInside(_ entry: OpaquePointer, memberPath: PathBytes, member: PathBytes, source: ArchiveSource) throws(ArchiveError) {
+        let target = archive_entry_symlink(entry).map(PathBytesSyntax.bytes(ofCString:)) ?? []
+        let location = PathBytesSyntax.split(memberPath).dropFirst(PathBytesSyntax.split(member).count)
+        do {
+            _ = try SymlinkTarget.checked(target, location: location, entry: "'\(PathBytesSyntax.display(memberPath))'")
+        } catch {
+            throw ArchiveError(.symlinkPolicy, "cannot save cache path \(source.path): \(error.message); "
+                               + "drop 'symlinks: inside' to store links as they are, or leave this path out of the cache")
         }
     }
 

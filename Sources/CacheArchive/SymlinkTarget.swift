@@ -1,9 +1,14 @@
 /// Decides whether a symlink from an archive may be created, and with which target.
 ///
-/// libarchive's SECURE_SYMLINKS stops writing *through* a symlink but will
-/// happily create `link -> /etc`; a restored cache with such a link would
-/// let the build write outside the cache path. So every target is resolved
-/// lexically from the link's own directory and must stay inside the member.
+/// Under `SymlinkPolicy.anywhere` (the default) every target is created as
+/// stored: the extractor guarantees nothing is written through a link, so a
+/// link to `/usr/bin/python3` is plain data.
+///
+/// Under `SymlinkPolicy.inside`, a restored cache may not hold a link that
+/// leads out of it (`link -> /etc` would let the build write outside the
+/// cache path), so every target is resolved lexically from the link's own
+/// directory and must stay inside the member. The save side runs the same
+/// check, so a tree it stores is a tree the restore accepts.
 ///
 /// Lexical resolution alone is not enough when `..` follows another
 /// component: with `a -> .`, the target `a/../x` resolves lexically to `x`
@@ -12,6 +17,22 @@
 /// directory inside the member); any other target is rewritten to its
 /// lexical form, which is then of that safe shape.
 enum SymlinkTarget {
+    /// The target to create for a link at `location` (below its member root), under `policy`.
+    static func allowed(
+        _ target: PathBytes, location: ArraySlice<PathBytes>, entry: String, policy: SymlinkPolicy
+    ) throws(ArchiveError) -> PathBytes {
+        switch policy {
+        case .inside:
+            return try checked(target, location: location, entry: entry)
+        case .anywhere:
+            guard !target.isEmpty else {
+                throw ArchiveError(.unsafeEntry, "refusing symlink \(entry): its target is empty; the archive is corrupt or hostile and was not used")
+            }
+            return target
+        }
+    }
+
+    /// The `inside` rule.
     /// - Parameters:
     ///   - target: the link's target as stored in the archive.
     ///   - location: the link's own path below the member root; empty when
@@ -23,11 +44,12 @@ enum SymlinkTarget {
         let shownTarget = PathBytesSyntax.display(target)
         func refuse(_ why: String) -> ArchiveError {
             ArchiveError(
-                .unsafeEntry,
-                "refusing symlink \(entry) -> \(shownTarget): \(why); the archive is corrupt or hostile and was not used")
+                .symlinkPolicy,
+                "refusing symlink \(entry) -> \(shownTarget): \(why), and the cache sets 'symlinks: inside'")
         }
-        guard !target.isEmpty else { throw refuse("the target is empty") }
-        guard !target.contains(0) else { throw refuse("the target contains a NUL byte") }
+        guard !target.isEmpty else {
+            throw ArchiveError(.unsafeEntry, "refusing symlink \(entry): its target is empty; the archive is corrupt or hostile and was not used")
+        }
         guard target.first != PathBytesSyntax.slash else { throw refuse("it points outside the cache path (absolute target)") }
 
         let parts = PathBytesSyntax.split(target).filter { !$0.isEmpty && $0 != PathBytesSyntax.dot }

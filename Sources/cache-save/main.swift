@@ -80,8 +80,14 @@ struct Prune: ParsableCommand {
         guard let fileStore = try StoreLocation.resolve(option: store, environment: environment) as? FileStore else {
             throw ValidationError("prune works on file:// stores; object stores expire with their own lifecycle rules")
         }
-        let summary = try FileStorePruner(store: fileStore).prune(limits)
-        print("pruned \(fileStore.displayName): \(summary.entriesRemoved) entries and \(summary.blobsRemoved) blobs removed, "
-              + "\(summary.bytesFreed) bytes freed, \(summary.bytesKept) bytes kept, \(summary.temporaryFilesRemoved) temporary files removed")
+        let summary: FileStorePruner.Summary
+        do {
+            summary = try FileStorePruner(store: fileStore).prune(limits)
+        } catch {
+            // Not a usage mistake: the store named is missing. Status 2, as for any configuration error.
+            FileHandle.standardError.write(Data("cache-save prune: error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        for line in summary.lines(store: fileStore.displayName) { print(line) }
     }
 }

@@ -22,8 +22,9 @@ import Testing
 
     /// Asserts a refusal of `kind` whose message names `mentioning`, with no
     /// destination left and nothing but the archive files and `stage` in temp.
-    private func expectRefused(_ kind: ArchiveError.Kind, mentioning: String, limits: ExtractionLimits = .default) throws {
-        let error = extractionError(archive, ["m": destination], limits: limits)
+    private func expectRefused(_ kind: ArchiveError.Kind, mentioning: String, limits: ExtractionLimits = .default,
+                               symlinks: SymlinkPolicy = .anywhere) throws {
+        let error = extractionError(archive, ["m": destination], limits: limits, symlinks: symlinks)
         #expect(error?.kind == kind)
         #expect(error?.message.contains(mentioning) == true, "message: \(error?.message ?? "none")")
         #expect(!exists(destination))
@@ -48,27 +49,71 @@ import Testing
         try expectRefused(.unsafeEntry, mentioning: "'\(outside)'")
     }
 
-    @Test func escapingSymlinkIsRefusedBeforeAnythingIsWrittenThroughIt() throws {
+    @Test func nothingIsWrittenThroughAnEscapingSymlink() throws {
         try pythonArchive(at: archive, """
             entry("m", tarfile.DIRTYPE, mode=0o755)
             entry("m/escape", tarfile.SYMTYPE, link="../..")
             entry("m/escape/pwned", data=b"pwned")
             """)
-        try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm/escape' -> ../..: it points outside the cache path")
+        try expectRefused(.unsafeEntry, mentioning: "refusing entry 'm/escape/pwned': its path goes through the symlink 'm/escape'")
+        try expectRefused(.symlinkPolicy, mentioning: "refusing symlink 'm/escape' -> ../..: it points outside the cache path",
+                          symlinks: .inside)
     }
 
-    @Test func absoluteSymlinkIsRefused() throws {
+    /// A link is data: by default it is created as stored, wherever it points (a venv's
+    /// interpreter), and nothing else is written through it.
+    @Test func linksOutsideTheCachePathAreRestoredAsStored() throws {
+        try pythonArchive(at: archive, """
+            entry("m", tarfile.DIRTYPE, mode=0o755)
+            entry("m/etc", tarfile.SYMTYPE, link="/etc")
+            entry("m/up", tarfile.SYMTYPE, link="../../home")
+            entry("m/d", tarfile.DIRTYPE, mode=0o755)
+            entry("m/d/c", tarfile.SYMTYPE, link="../a/../d/./y")
+            """)
+        let report = try ArchiveExtractor.extract(from: archive, destinations: ["m": destination])
+        #expect(linkTarget(destination + "/etc") == "/etc")
+        #expect(linkTarget(destination + "/up") == "../../home")
+        #expect(linkTarget(destination + "/d/c") == "../a/../d/./y")
+        #expect(report.symlinks == 3)
+        #expect(try listing(temp.path) == ["./hostile.tar.zst", "./hostile.tar.zst.py", "./stage", "./stage/m", "./stage/m/d",
+                                           "./stage/m/d/c", "./stage/m/etc", "./stage/m/up"])
+    }
+
+    @Test func absoluteSymlinkIsRefusedWhenLinksMustStayInside() throws {
         try pythonArchive(at: archive, """
             entry("m/etc", tarfile.SYMTYPE, link="/etc")
             """)
-        try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm/etc' -> /etc")
+        try expectRefused(.symlinkPolicy, mentioning: "refusing symlink 'm/etc' -> /etc", symlinks: .inside)
     }
 
-    @Test func memberRootSymlinkMayNotPointUp() throws {
+    @Test func memberRootSymlinkMayNotPointUpWhenLinksMustStayInside() throws {
         try pythonArchive(at: archive, """
             entry("m", tarfile.SYMTYPE, link="../../home")
             """)
-        try expectRefused(.unsafeEntry, mentioning: "refusing symlink 'm'")
+        try expectRefused(.symlinkPolicy, mentioning: "refusing symlink 'm'", symlinks: .inside)
+        _ = try ArchiveExtractor.extract(from: archive, destinations: ["m": destination])
+        #expect(linkTarget(destination) == "../../home")
+    }
+
+    /// Links are created after every other entry, so a file the archive names later at a link's
+    /// path never meets the link, and a link may not replace a directory already filled.
+    @Test func aSymlinkMayNotReplaceADirectoryOfTheArchive() throws {
+        try pythonArchive(at: archive, """
+            entry("m/d", tarfile.DIRTYPE, mode=0o755)
+            entry("m/d/f", data=b"inside")
+            entry("m/d", tarfile.SYMTYPE, link="/tmp")
+            """)
+        try expectRefused(.unsafeEntry, mentioning: "it would replace a directory")
+    }
+
+    @Test func aRefusedArchiveCarriesItsDigest() throws {
+        try pythonArchive(at: archive, """
+            entry("m/ok", data=b"fine")
+            entry("../evil", data=b"pwned")
+            """)
+        let error = extractionError(archive, ["m": destination])
+        let expected = try shell("sha256sum \(quoted(archive))").prefix(64)
+        #expect(error?.archiveSHA256 == String(expected))
     }
 
     @Test func nothingIsWrittenBelowAMemberRootSymlink() throws {
@@ -86,7 +131,7 @@ import Testing
 
     /// `a -> .` then `b -> a/../x`: lexically `x`, really the member's
     /// parent. The link is created with its lexical target instead.
-    @Test func dotDotAfterASymlinkIsRewrittenToTheLexicalTarget() throws {
+    @Test func dotDotAfterASymlinkIsRewrittenToTheLexicalTargetWhenLinksMustStayInside() throws {
         try pythonArchive(at: archive, """
             entry("m", tarfile.DIRTYPE, mode=0o755)
             entry("m/a", tarfile.SYMTYPE, link=".")
@@ -94,7 +139,7 @@ import Testing
             entry("m/d", tarfile.DIRTYPE, mode=0o755)
             entry("m/d/c", tarfile.SYMTYPE, link="../a/../d/./y")
             """)
-        let report = try ArchiveExtractor.extract(from: archive, destinations: ["m": destination])
+        let report = try ArchiveExtractor.extract(from: archive, destinations: ["m": destination], symlinks: .inside)
         #expect(linkTarget(destination + "/a") == ".")
         #expect(linkTarget(destination + "/b") == "x")
         #expect(linkTarget(destination + "/d/c") == "y")
@@ -234,5 +279,24 @@ import Testing
             entry("elsewhere/zeros", data=bytes(8 << 20))
             """)
         try expectRefused(.limitExceeded, mentioning: "'elsewhere/zeros'", limits: .init(maxEntries: 100, maxContentBytes: 1 << 20))
+    }
+}
+
+/// Under `symlinks: inside` a save refuses what the restore would refuse, so the two agree.
+@Suite struct InsideOnlySaveTests {
+    @Test func aSaveOfALinkLeavingTheCachePathFailsUnderInside() throws {
+        let temp = try TempDirectory()
+        try makeDirectory(temp.sub("venv"))
+        try makeDirectory(temp.sub("venv/bin"))
+        try makeSymlink(temp.sub("venv/bin/python3"), to: "/usr/bin/python3")
+        try makeSymlink(temp.sub("venv/lib64"), to: "bin")
+        #expect(throws: ArchiveError.self) {
+            try ArchiveWriter.write(sources: [ArchiveSource(name: "checkout/venv", path: temp.sub("venv"))],
+                                    to: temp.sub("inside.tar.zst"), options: ArchiveOptions(symlinks: .inside))
+        }
+        #expect(!exists(temp.sub("inside.tar.zst")))
+        let report = try ArchiveWriter.write(sources: [ArchiveSource(name: "checkout/venv", path: temp.sub("venv"))],
+                                             to: temp.sub("anywhere.tar.zst"))
+        #expect(report.symlinks == 2)
     }
 }

@@ -130,10 +130,11 @@ func pythonArchive(at path: String, _ body: String) throws {
 
 /// Runs an extraction expected to fail and returns its error.
 func extractionError(
-    _ archive: String, _ destinations: [String: String], limits: ExtractionLimits = .default
+    _ archive: String, _ destinations: [String: String], limits: ExtractionLimits = .default,
+    symlinks: SymlinkPolicy = .anywhere
 ) -> ArchiveError? {
     do {
-        _ = try ArchiveExtractor.extract(from: archive, destinations: destinations, limits: limits)
+        _ = try ArchiveExtractor.extract(from: archive, destinations: destinations, limits: limits, symlinks: symlinks)
         return nil
     } catch {
         return error

@@ -80,3 +80,64 @@ struct PruneTests {
         #expect(throws: PruneLimitError.self) { try PruneLimits.parseSize(text) }
     }
 }
+
+/// Prune never deletes a blob that an entry names, whichever version of the plugin wrote it.
+@Suite("Pruning keeps every named blob")
+struct PruneForeignEntryTests {
+    let scope = StoreScope(organization: "acme", pipeline: "web", branch: "main")
+
+    func blob(_ store: FileStore, _ fill: Character, age: TimeInterval = 7_200) async throws -> String {
+        let digest = String(repeating: String(fill), count: 64)
+        let temp = try store.temporaryArchivePath()
+        try Data(repeating: 1, count: 10).write(to: URL(fileURLWithPath: temp))
+        try await store.putBlob(from: temp, digest: digest, retrier: .immediate)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: store.blobPath(digest))
+        return digest
+    }
+
+    func writeEntry(_ store: FileStore, name: String, _ text: String) throws {
+        let directory = store.base + "/entries/acme/web/main"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: directory + "/" + name + ".json", atomically: true, encoding: .utf8)
+    }
+
+    @Test func anEntryOfAnotherVersionKeepsItsBlobAndItself() async throws {
+        let scratch = try Scratch()
+        let store = FileStore(root: scratch.path)
+        let named = try await blob(store, "a")
+        let unnamed = try await blob(store, "b")
+        try writeEntry(store, name: "future", #"{"version": 7, "digest": "sha256:\#(named)", "created": "someday", "layers": []}"#)
+        let summary = try FileStorePruner(store: store).prune(PruneLimits(maxAge: .seconds(1)))
+        #expect(FileManager.default.fileExists(atPath: store.blobPath(named)))
+        #expect(!FileManager.default.fileExists(atPath: store.blobPath(unnamed)))
+        #expect(summary.foreignEntriesKept == 1)
+        #expect(summary.entriesRemoved == 0)
+        #expect(summary.lines(store: "s")[0].contains("kept 1 entry this version cannot read"))
+    }
+
+    @Test func anEntryWithoutAReadableDigestStopsEveryUnnamedBlobFromGoing() async throws {
+        let scratch = try Scratch()
+        let store = FileStore(root: scratch.path)
+        let unnamed = try await blob(store, "c")
+        try writeEntry(store, name: "garbled", "not json at all")
+        let summary = try FileStorePruner(store: store).prune(PruneLimits(maxAge: .seconds(1)))
+        #expect(FileManager.default.fileExists(atPath: store.blobPath(unnamed)))
+        #expect(summary.blobsRemoved == 0)
+        #expect(summary.entriesWithoutDigest.count == 1)
+        #expect(summary.lines(store: "s").count == 2)
+    }
+
+    @Test func aStoreThatDoesNotExistIsAnError() throws {
+        #expect(throws: PruneError.self) {
+            try FileStorePruner(store: FileStore(root: "/does-not-exist")).prune(PruneLimits(maxAge: .seconds(1)))
+        }
+    }
+
+    @Test func theSummarySaysOneEntryNotOneEntries() {
+        var summary = FileStorePruner.Summary()
+        summary.entriesRemoved = 1
+        summary.blobsRemoved = 1
+        summary.temporaryFilesRemoved = 1
+        #expect(summary.lines(store: "file:///s") == ["pruned file:///s: 1 entry and 1 blob removed, 0 B freed, 0 B kept, 1 temporary file removed"])
+    }
+}

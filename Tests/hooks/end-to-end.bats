@@ -207,6 +207,8 @@ tree_digest() {
   run_hook pre-command
   assert_hook_status 0
   assert_hook_exported SWIFT_CACHE_HIT_DEPS miss
+  # The blob is the one its entry names: the message says what that means and what to report.
+  assert_output --partial "byte for byte the blob its entry names"
   assert_file_not_exist "$HOOK_CHECKOUT/../escaped"
   assert_file_not_exist "$BATS_TEST_TMPDIR/escaped"
   assert_equal "$(cat "$HOOK_CHECKOUT/deps/lib/a.js")" "mine"

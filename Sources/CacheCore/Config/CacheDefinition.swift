@@ -1,3 +1,4 @@
+import CacheArchive
 import CacheKeys
 import CacheYAML
 
@@ -18,6 +19,16 @@ public struct CacheDefinition: Sendable {
     public let keyMark: YAMLMark?
     /// Where each fallback template was written, in the order of `fallbackKeys`.
     public let fallbackKeyMarks: [YAMLMark?]
+    /// Where each path was written (the definition's own mark when a preset supplied it), in the
+    /// order of `paths`: overlapping paths are reported there.
+    public let pathMarks: [YAMLMark?]
+    /// Which symlinks a restore creates; nil until the loader applies the plugin-wide setting.
+    public internal(set) var symlinks: SymlinkPolicy?
+
+    /// Where path number `index` was written, for messages.
+    func mark(ofPath index: Int) -> YAMLMark? {
+        index < pathMarks.count ? pathMarks[index] ?? origin.mark : origin.mark
+    }
 
     public struct Origin: Sendable, CustomStringConvertible {
         public let source: String
@@ -29,7 +40,10 @@ public struct CacheDefinition: Sendable {
     }
 
     public init(id: String, key: KeyTemplate, fallbackKeys: [KeyTemplate], paths: [String], origin: Origin,
-                keyMark: YAMLMark? = nil, fallbackKeyMarks: [YAMLMark?] = []) {
+                keyMark: YAMLMark? = nil, fallbackKeyMarks: [YAMLMark?] = [], pathMarks: [YAMLMark?] = [],
+                symlinks: SymlinkPolicy? = nil) {
+        self.pathMarks = pathMarks
+        self.symlinks = symlinks
         self.keyMark = keyMark
         self.fallbackKeyMarks = fallbackKeyMarks
         self.id = id

@@ -1,3 +1,4 @@
+import CacheArchive
 import CacheKeys
 import CacheYAML
 
@@ -6,12 +7,13 @@ import CacheYAML
 /// `{env: NAME}`, `{checksum: FILE | [GLOB, ...]}`, `{literal: TEXT}`; any part may add
 /// `fallback_limit: true` (at most one). The key is the parts joined with `-`; the parts up to and
 /// including the fallback limit are mandatory, so the fallback is "every entry whose key starts
-/// with the mandatory parts, newest wins".
+/// with the mandatory parts, newest wins". Our own `symlinks` (`anywhere` or `inside`) is accepted
+/// here too, so both shapes can set it.
 ///
 /// We translate the parts into the same key templates the `dependencies:` shape uses, so that one
 /// renderer and one lookup serve both formats.
 enum CacheKeyFormat {
-    static let keys = ["name", "cache_key", "target_paths"]
+    static let keys = ["name", "cache_key", "target_paths", "symlinks"]
     static let partKeys = ["agent", "env", "checksum", "literal", "fallback_limit"]
     static let agentValues = ["os": "{{ agent.os }}", "arch": "{{ agent.arch }}", "branch": "{{ git.branch }}",
                               "pipeline": "{{ pipeline }}", "step": "{{ env \"BUILDKITE_STEP_KEY\" }}"]
@@ -56,10 +58,12 @@ enum CacheKeyFormat {
         }
         let paths = try Validation.paths(items, cache: name, source: source)
         if paths.isEmpty { throw reader.error("cache '\(name)': 'target_paths' must not be empty") }
+        let symlinks = try Validation.symlinks(&reader)
         try reader.finish(allowed: keys)
         return CacheDefinition(id: name, key: key, fallbackKeys: fallbacks, paths: paths,
                                origin: .init(source: source, mark: node.mark),
-                               keyMark: keyNode.mark, fallbackKeyMarks: fallbacks.map { _ in keyNode.mark })
+                               keyMark: keyNode.mark, fallbackKeyMarks: fallbacks.map { _ in keyNode.mark },
+                               pathMarks: items.map(\.1.mark), symlinks: symlinks)
     }
 
     /// One part as template text, and whether it carries the fallback limit.

@@ -37,8 +37,7 @@ public enum ConfigurationLoader {
                 options.caches += try CacheFile.load(path: path, displayName: file)
                 origin += " and \(file)"
             }
-            try checkUnique(options.caches)
-            return Configuration(options: options, origin: origin)
+            return Configuration(options: try completed(options), origin: origin)
         }
         guard let file = try repositoryCacheFile(checkout: checkout) else { return nil }
         if let reason = outsideCheckout(file, checkout: checkout) {
@@ -46,8 +45,19 @@ public enum ConfigurationLoader {
         }
         var options = defaults
         options.caches = try CacheFile.load(path: checkout + "/" + file, displayName: file)
+        return Configuration(options: try completed(options), origin: file)
+    }
+
+    /// The checks that need every definition at once, and the plugin-wide settings applied to
+    /// caches that leave them out.
+    static func completed(_ options: PluginOptions) throws(ConfigurationError) -> PluginOptions {
         try checkUnique(options.caches)
-        return Configuration(options: options, origin: file)
+        try PathOverlap.checkAcrossCaches(options.caches)
+        var options = options
+        for index in options.caches.indices where options.caches[index].symlinks == nil {
+            options.caches[index].symlinks = options.symlinks
+        }
+        return options
     }
 
     /// The options node and a name for it; nil when this plugin is not configured for the job.

@@ -1,12 +1,14 @@
+import CacheArchive
 import CacheKeys
 import CacheYAML
 
 /// The shape `buildkite-agent cache` reads from a `dependencies:` list, which is also the shape of
 /// our `caches:` plugin option: `id`, `key`, `fallback_keys`, `paths`, `template` (a preset whose
 /// key, fallbacks and paths fill in whatever the entry leaves out), `registry` (the agent's cache
-/// registry name, accepted so the file works unchanged; it does not apply to our stores).
+/// registry name, accepted so the file works unchanged; it does not apply to our stores), and our own
+/// `symlinks` (`anywhere` or `inside`).
 enum DependencyFormat {
-    static let keys = ["id", "key", "fallback_keys", "paths", "template", "registry"]
+    static let keys = ["id", "key", "fallback_keys", "paths", "template", "registry", "symlinks"]
 
     static func decode(_ node: YAMLNode, source: String) throws(ConfigurationError) -> CacheDefinition {
         var reader = try MappingReader(node, source: source, context: "cache definition")
@@ -53,19 +55,23 @@ enum DependencyFormat {
         }
 
         let paths: [String]
+        let pathMarks: [YAMLMark?]
         if let items = try reader.stringList("paths") {
             paths = try Validation.paths(items, cache: id, source: source)
+            pathMarks = items.map(\.1.mark)
         } else if let preset {
             paths = preset.paths
+            pathMarks = paths.map { _ in node.mark }
         } else {
             throw reader.error("cache '\(id)' needs 'paths' (or a 'template' that provides them)")
         }
         if paths.isEmpty { throw reader.error("cache '\(id)': 'paths' must not be empty") }
 
+        let symlinks = try Validation.symlinks(&reader)
         try reader.finish(allowed: keys)
         return CacheDefinition(
             id: id, key: key, fallbackKeys: fallbacks, paths: paths,
             origin: .init(source: source, mark: node.mark),
-            keyMark: (keyNode ?? node).mark, fallbackKeyMarks: fallbackMarks)
+            keyMark: (keyNode ?? node).mark, fallbackKeyMarks: fallbackMarks, pathMarks: pathMarks, symlinks: symlinks)
     }
 }

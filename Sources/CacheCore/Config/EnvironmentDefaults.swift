@@ -1,3 +1,5 @@
+import CacheArchive
+
 /// Defaults a platform team sets once in the agent's environment, named after the plugin options
 /// (`SWIFT_CACHE_CONCURRENCY` for `concurrency`). Plugin options override them; in agent-hook mode,
 /// where a repository's cache file holds only cache definitions, they are the only settings. The
@@ -6,7 +8,7 @@ enum EnvironmentDefaults {
     static let variables = [
         "SWIFT_CACHE_SAVE_WHEN", "SWIFT_CACHE_CONCURRENCY", "SWIFT_CACHE_FAIL_ON_ERROR",
         "SWIFT_CACHE_SAVE_ON_FORK_PULL_REQUESTS", "SWIFT_CACHE_SAVE_BRANCHES", "SWIFT_CACHE_COMPRESSION_LEVEL",
-        "SWIFT_CACHE_ANNOTATE",
+        "SWIFT_CACHE_ANNOTATE", "SWIFT_CACHE_SYMLINKS",
     ]
 
     static func load(_ environment: JobEnvironment) throws(ConfigurationError) -> PluginOptions {
@@ -26,6 +28,12 @@ enum EnvironmentDefaults {
         }
         options.compressionLevel = try int("SWIFT_CACHE_COMPRESSION_LEVEL", environment, in: 1...19) ?? options.compressionLevel
         options.annotate = try bool("SWIFT_CACHE_ANNOTATE", environment) ?? options.annotate
+        if let text = environment["SWIFT_CACHE_SYMLINKS"] {
+            guard let policy = SymlinkPolicy(rawValue: text) else {
+                throw error("SWIFT_CACHE_SYMLINKS", "must be anywhere or inside, got '\(text)'")
+            }
+            options.symlinks = policy
+        }
         return options
     }
 

@@ -1,3 +1,4 @@
+import CacheArchive
 import CacheRetry
 import CacheYAML
 
@@ -24,11 +25,13 @@ public struct PluginOptions: Sendable {
     public var annotate = true
     /// Read by the hooks, which find the binaries with it; accepted here so it is not "unknown".
     public var binaryDir: String?
+    /// Which symlinks restores create, for every cache that does not set its own `symlinks`.
+    public var symlinks: SymlinkPolicy = .anywhere
 
     public init() {}
 
     static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
-                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir"]
+                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir", "symlinks"]
 
     /// Reads the options mapping over `base` (the agent environment's defaults); `caches` entries
     /// may use either definition format.
@@ -55,6 +58,7 @@ public struct PluginOptions: Sendable {
         }
         options.annotate = try reader.bool("annotate") ?? options.annotate
         options.binaryDir = try reader.nonEmptyString("binary-dir")
+        options.symlinks = try Validation.symlinks(&reader) ?? options.symlinks
         try reader.finish(allowed: keys)
         return options
     }

@@ -1,3 +1,4 @@
+import CacheArchive
 import CacheKeys
 import CacheYAML
 
@@ -11,6 +12,8 @@ public struct ResolvedCache: Sendable {
     public let paths: [CachePath]
 
     public var id: String { definition.id }
+    /// Which symlinks the restore creates (and, under `inside`, the save accepts).
+    public var symlinks: SymlinkPolicy { definition.symlinks ?? .anywhere }
 
     public static func resolve(_ definition: CacheDefinition, environment: JobEnvironment) throws(ConfigurationError) -> ResolvedCache {
         let context = KeyContext(
@@ -72,7 +75,28 @@ public struct ResolvedCache: Sendable {
         for definition in configuration.caches {
             result.append(try resolve(definition, environment: environment))
         }
+        try checkPlacedPathsDoNotOverlap(result)
         return result
+    }
+
+    /// The load-time check compares paths as written; here `~/x` and `/home/me/x` meet too.
+    static func checkPlacedPathsDoNotOverlap(_ caches: [ResolvedCache]) throws(ConfigurationError) {
+        var earlier: [(path: CachePath, cache: ResolvedCache, index: Int)] = []
+        for cache in caches {
+            for (index, path) in cache.paths.enumerated() {
+                if let clash = earlier.first(where: { PathOverlap.overlaps($0.path.absolutePath, path.absolutePath) }) {
+                    let mine = "'\(path.written)' (\(path.absolutePath))"
+                    let theirs = "'\(clash.path.written)' (\(clash.path.absolutePath))"
+                    let message = clash.cache.id == cache.id
+                        ? "cache '\(cache.id)': path \(mine) overlaps its path \(theirs) on this agent; keep only the outer path"
+                        : PathOverlap.overlapMessage(cache.id, mine, clash.cache.id, theirs,
+                                                     at: PathOverlap.position(clash.cache.definition, path: clash.index))
+                    throw ConfigurationError(source: cache.definition.origin.source, mark: cache.definition.mark(ofPath: index),
+                                             message: message)
+                }
+                earlier.append((path, cache, index))
+            }
+        }
     }
 
     /// The suffix of exported variable names: `node_modules` → `NODE_MODULES`. Ids are ASCII

@@ -1,3 +1,4 @@
+import CacheArchive
 import CacheKeys
 import CacheYAML
 
@@ -55,9 +56,20 @@ enum Validation {
                 throw ConfigurationError(source: source, mark: node.mark,
                     message: "cache '\(cache)': path '\(raw)' is listed twice (first at line \(first.mark.line))")
             }
+            for (other, otherNode) in seen where PathOverlap.overlaps(normal, other) {
+                throw ConfigurationError(source: source, mark: node.mark,
+                    message: "cache '\(cache)': path '\(raw)' overlaps '\(otherNode.string ?? other)' (line \(otherNode.mark.line)); "
+                        + "one would be archived inside the other and restoring would replace one with the other: "
+                        + "keep only the outer path, or split them into caches that do not overlap")
+            }
             seen[normal] = node
             result.append(path)
         }
         return result
+    }
+
+    /// `symlinks: anywhere | inside`, where the cache or the plugin sets it.
+    static func symlinks(_ reader: inout MappingReader) throws(ConfigurationError) -> SymlinkPolicy? {
+        try reader.choice("symlinks", from: SymlinkPolicy.allCases.map(\.rawValue)).flatMap(SymlinkPolicy.init(rawValue:))
     }
 }

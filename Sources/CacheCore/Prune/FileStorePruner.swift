@@ -3,6 +3,11 @@ import Foundation
 /// Keeps a file store bounded. Safe while jobs run: a restore that already opened a blob keeps
 /// reading it after it is unlinked, and a blob that no entry names yet is only removed once it is
 /// older than `grace` (a save stores its blob a moment before it commits the entry).
+///
+/// A blob is deleted only when no entry document names it. Entries this version cannot decode
+/// (another version of the plugin) are never removed, and the blob they name is read loosely and
+/// kept. When a document does not even yield a digest, any unnamed blob might be its blob, so no
+/// unnamed blob is deleted in that run; the summary says so and names the document.
 public struct FileStorePruner: Sendable {
     public struct Summary: Sendable, Equatable {
         public var entriesRemoved = 0
@@ -10,6 +15,27 @@ public struct FileStorePruner: Sendable {
         public var bytesFreed: Int64 = 0
         public var bytesKept: Int64 = 0
         public var temporaryFilesRemoved = 0
+        /// Entry documents this version cannot decode; kept, and so are the blobs they name.
+        public var foreignEntriesKept = 0
+        /// Entry documents without a readable digest: while any exists, no unnamed blob is deleted.
+        public var entriesWithoutDigest: [String] = []
+
+        /// What `cache-save prune` prints: one line, then one warning per document without a digest.
+        public func lines(store: String) -> [String] {
+            var first = "pruned \(store): \(Self.count(entriesRemoved, "entry", "entries")) and "
+                + "\(Self.count(blobsRemoved, "blob", "blobs")) removed, \(Formatting.bytes(bytesFreed)) freed, "
+                + "\(Formatting.bytes(bytesKept)) kept, \(Self.count(temporaryFilesRemoved, "temporary file", "temporary files")) removed"
+            if foreignEntriesKept > 0 {
+                first += "; kept \(Self.count(foreignEntriesKept, "entry", "entries")) this version cannot read, and their blobs"
+            }
+            return [first] + entriesWithoutDigest.map {
+                "warning: \($0) names no blob this version can read, so no unnamed blob was deleted; remove that file if it is not an entry"
+            }
+        }
+
+        static func count(_ number: Int, _ one: String, _ many: String) -> String {
+            "\(number) \(number == 1 ? one : many)"
+        }
     }
 
     let store: FileStore
@@ -24,7 +50,11 @@ public struct FileStorePruner: Sendable {
 
     public func prune(_ limits: PruneLimits) throws -> Summary {
         var summary = Summary()
-        var entries = try listEntries()
+        try checkStoreExists()
+        var (entries, foreign) = try listEntries()
+        summary.foreignEntriesKept = foreign.count
+        summary.entriesWithoutDigest = foreign.compactMap { $0.digest == nil ? $0.path : nil }
+        let foreignDigests = Set(foreign.compactMap(\.digest))
         if let maxAge = limits.maxAge {
             let cutoff = now.addingTimeInterval(-Double(maxAge.components.seconds))
             for entry in entries where entry.entry.created < cutoff {
@@ -36,7 +66,7 @@ public struct FileStorePruner: Sendable {
         let blobs = try listBlobs()
         let sizes = Dictionary(blobs.map { ($0.digest, $0.size) }, uniquingKeysWith: { first, _ in first })
         func referencedSize(_ entries: [(path: String, entry: CacheEntry)]) -> Int64 {
-            Set(entries.map(\.entry.digest)).reduce(0) { $0 + (sizes[$1] ?? 0) }
+            Set(entries.map(\.entry.digest)).union(foreignDigests).reduce(0) { $0 + (sizes[$1] ?? 0) }
         }
         if let maxSize = limits.maxSize {
             entries.sort { $0.entry.created < $1.entry.created }
@@ -46,9 +76,10 @@ public struct FileStorePruner: Sendable {
             }
         }
 
-        let referenced = Set(entries.map(\.entry.digest))
+        let referenced = Set(entries.map(\.entry.digest)).union(foreignDigests)
         let graceCutoff = now.addingTimeInterval(-grace)
-        for blob in blobs where !referenced.contains(blob.digest) && blob.modified < graceCutoff {
+        let mayDeleteUnnamed = summary.entriesWithoutDigest.isEmpty
+        for blob in blobs where mayDeleteUnnamed && !referenced.contains(blob.digest) && blob.modified < graceCutoff {
             if unlink(blob.path) == 0 {
                 summary.blobsRemoved += 1
                 summary.bytesFreed += blob.size
@@ -66,15 +97,37 @@ public struct FileStorePruner: Sendable {
         return summary
     }
 
-    private func listEntries() throws -> [(path: String, entry: CacheEntry)] {
+    /// A store root that does not exist is a mistake in the command (a typo, an unmounted share),
+    /// not an empty store: saying "0 entries removed" would hide it.
+    private func checkStoreExists() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: store.root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PruneError(message: "the store \(store.displayName) does not exist or is not a directory; "
+                             + "check --store (or BUILDKITE_CACHE_STORE_URL) and that its disk is mounted")
+        }
+    }
+
+    /// Entries this version reads, and the others with whatever digest they name.
+    private func listEntries() throws -> (ours: [(path: String, entry: CacheEntry)], foreign: [(path: String, digest: String?)]) {
         let root = store.base + "/entries"
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
-        var result: [(path: String, entry: CacheEntry)] = []
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return ([], []) }
+        var ours: [(path: String, entry: CacheEntry)] = []
+        var foreign: [(path: String, digest: String?)] = []
         for case let relative as String in walker where relative.hasSuffix(".json") {
             let path = root + "/" + relative
-            if let entry = try? store.readEntry(at: path) { result.append((path, entry)) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                foreign.append((path, nil))
+                continue
+            }
+            if let entry = CacheEntry.readable(from: data) {
+                ours.append((path, entry))
+            } else if case .named(let digest) = EntryDigest.of(data) {
+                foreign.append((path, digest))
+            } else {
+                foreign.append((path, nil))
+            }
         }
-        return result
+        return (ours, foreign)
     }
 
     private func listBlobs() throws -> [(path: String, digest: String, size: Int64, modified: Date)] {
@@ -95,4 +148,9 @@ public struct FileStorePruner: Sendable {
     private func modificationDate(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
+}
+
+public struct PruneError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

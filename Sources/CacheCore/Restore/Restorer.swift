@@ -59,10 +59,10 @@ public struct Restorer: Sendable {
         let staged: StagedRestore
         do {
             staged = try await StagedRestore.extract(blob: blob, cache: cache, log: context.log)
-        } catch let error as ArchiveError where error.kind == .unsafeEntry || error.kind == .malformedArchive {
-            // A poisoned or damaged blob: nobody should restore it again.
-            await expire(entry, scope: found.scope, because: "its archive is unsafe or damaged")
-            return RestoreResult(cache: cache, outcome: .miss(reason: "refused the archive of '\(entry.key)': \(error)"))
+        } catch let error as ArchiveError where ArchiveRefusal.isRefusal(error) {
+            // A poisoned, damaged or unwanted blob: nobody should restore it again.
+            await expire(entry, scope: found.scope, because: "its archive was refused")
+            return RestoreResult(cache: cache, outcome: .miss(reason: ArchiveRefusal.reason(error, entry: entry)))
         } catch {
             return RestoreResult(cache: cache, outcome: .failed(reason: "could not extract '\(entry.key)': \(error)"))
         }

@@ -23,8 +23,8 @@ struct StagedRestore: Sendable {
         let report: ArchiveReport
         do {
             report = try await runBlocking { [destinations] isCancelled in
-                try ArchiveExtractor.extract(from: blob.path, destinations: destinations, progress: progress.update,
-                                             isCancelled: isCancelled)
+                try ArchiveExtractor.extract(from: blob.path, destinations: destinations, symlinks: cache.symlinks,
+                                             progress: progress.update, isCancelled: isCancelled)
             }
         } catch {
             for item in planned { TargetSwap.remove(item.staging) }
@@ -35,10 +35,39 @@ struct StagedRestore: Sendable {
         return StagedRestore(stagings: present, report: report)
     }
 
-    func swapIntoPlace() throws {
+    /// Puts every staged path in place, or none: each swap parks the old tree under its staging
+    /// name; when one fails, the paths already swapped get their old trees back. Old trees are
+    /// deleted only once every path holds its new tree. `swap` is injectable to test a failure
+    /// half-way; on error the staging names hold the new trees again, for `discard`.
+    func swapIntoPlace(
+        swap: (_ staging: String, _ target: String) throws -> TargetSwap.Swapped = { try TargetSwap.swap(staging: $0, target: $1) }
+    ) throws {
+        var done: [(item: (target: String, staging: String), swapped: TargetSwap.Swapped)] = []
         for item in stagings {
-            try TargetSwap.swap(staging: item.staging, target: item.target)
-            TargetSwap.remove(item.staging)
+            do {
+                done.append((item, try swap(item.staging, item.target)))
+            } catch {
+                try putBack(done, after: error)
+                throw error
+            }
+        }
+        for (item, _) in done { TargetSwap.remove(item.staging) }
+    }
+
+    /// Undoes swaps, newest first. A path that cannot be put back is named in the error: the
+    /// job must know that it holds the new tree while the others hold the old ones.
+    private func putBack(_ done: [(item: (target: String, staging: String), swapped: TargetSwap.Swapped)], after failure: Error) throws {
+        var stuck: [String] = []
+        for (item, swapped) in done.reversed() {
+            do {
+                try TargetSwap.undo(swapped, staging: item.staging, target: item.target)
+            } catch {
+                stuck.append("\(item.target) (\(error))")
+            }
+        }
+        if !stuck.isEmpty {
+            throw PartialSwapError(description: "\(failure); then could not put the old tree back at \(stuck.joined(separator: ", ")), "
+                                   + "which now holds the restored files while the cache's other paths hold their old ones")
         }
     }
 
@@ -50,4 +79,9 @@ struct StagedRestore: Sendable {
 func isSymlink(_ path: String) -> Bool {
     var info = stat()
     return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+}
+
+/// A swap failed half-way and a path could not get its old tree back (the rollback itself failed).
+struct PartialSwapError: Error, CustomStringConvertible {
+    let description: String
 }

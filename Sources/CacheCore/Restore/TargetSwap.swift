@@ -22,15 +22,24 @@ enum TargetSwap {
         return "\(parent)/\(stagingPrefix)\(getpid()).\(cacheID).\(UUID().uuidString.prefix(8)).\(name)"
     }
 
+    /// What a swap did, so that it can be undone.
+    enum Swapped {
+        /// `staging` now holds the old tree.
+        case exchanged
+        /// There was no old tree; `staging` is gone.
+        case moved
+    }
+
     /// Swaps `staging` into `target`. Afterwards `staging` holds the old tree (or nothing).
-    static func swap(staging: String, target: String) throws {
+    @discardableResult
+    static func swap(staging: String, target: String) throws -> Swapped {
         var info = stat()
         let targetExists = lstat(target, &info) == 0
         if !targetExists {
             guard rename(staging, target) == 0 else { throw FileSystemError.current(path: target) }
-            return
+            return .moved
         }
-        if swift_cache_exchange_paths(staging, target) == 0 { return }
+        if swift_cache_exchange_paths(staging, target) == 0 { return .exchanged }
         if errno != EINVAL && errno != ENOSYS && errno != ENOTSUP { throw FileSystemError.current(path: target) }
         // No atomic exchange here (old kernel, some network file systems): two renames, with the
         // old tree parked under a staging name so a kill between them loses nothing.
@@ -42,6 +51,15 @@ enum TargetSwap {
             throw failure
         }
         _ = rename(parked, staging)
+        return .exchanged
+    }
+
+    /// Puts the old tree back after `swap` returned `swapped`: the new tree goes back to `staging`.
+    static func undo(_ swapped: Swapped, staging: String, target: String) throws {
+        switch swapped {
+        case .exchanged: try swap(staging: staging, target: target)
+        case .moved: guard rename(target, staging) == 0 else { throw FileSystemError.current(path: target) }
+        }
     }
 
     /// Deletes a staging or parked tree, whatever it holds.

@@ -59,7 +59,7 @@ public struct Saver: Sendable {
         do {
             archivePath = try store.temporaryArchivePath()
             let options = ArchiveOptions(compressionLevel: compressionLevel,
-                                         threads: ProcessInfo.processInfo.activeProcessorCount)
+                                         threads: ProcessInfo.processInfo.activeProcessorCount, symlinks: cache.symlinks)
             let progress = ProgressReporter(log: context.log, label: cache.id, verb: "archived")
             report = try await runBlocking { [sources] isCancelled in
                 try ArchiveWriter.write(sources: sources, to: archivePath, options: options, progress: progress.update,

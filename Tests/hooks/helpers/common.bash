@@ -50,3 +50,12 @@ default_build_root() {
 default_install_root() {
   printf '%s\n' "$HOOK_HOME/.cache/swift-cache/install"
 }
+
+# Prints the directory of the real cache-restore and cache-save (SWIFT_CACHE_TEST_BINARY_DIR, as
+# scripts/test sets it, else this repository's debug build); fails the test when they are missing.
+real_binary_dir() {
+  local dir=${SWIFT_CACHE_TEST_BINARY_DIR:-$HOOK_REPO_DIR/.build/debug}
+  [[ -x $dir/cache-restore && -x $dir/cache-save ]] ||
+    fail "no cache-restore/cache-save in $dir: run 'swift build' (scripts/test does) first"
+  printf '%s\n' "$dir"
+}
