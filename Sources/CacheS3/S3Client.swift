@@ -10,7 +10,9 @@ import NIOCore
 public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     public let location: S3Location
     public var transfer: S3TransferOptions
-    let signer: SigV4Signer
+    /// Asked for every request, so temporary credentials that were refreshed since the last one
+    /// sign the next (a long multipart upload outlives a set).
+    public let credentials: RefreshingCredentials
     let http: HTTPClient
     /// Decides the `x-amz-date` of each request; injected by tests, the wall clock otherwise.
     let now: @Sendable () -> Date
@@ -19,16 +21,22 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     static let maximumDocumentSize = 4 * 1024 * 1024
 
     /// - Parameter transfer: part sizes and parallelism; the URL's (or the defaults) when nil.
-    public init(location: S3Location, credentials: S3Credentials, transfer: S3TransferOptions? = nil,
+    public init(location: S3Location, credentials: RefreshingCredentials, transfer: S3TransferOptions? = nil,
                 http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init) {
         self.location = location
         self.transfer = transfer ?? location.transfer
-        self.signer = SigV4Signer(credentials: credentials, region: location.region)
+        self.credentials = credentials
         self.http = http
         self.now = now
     }
 
-    public var description: String { "\(location) (\(location.region), \(signer.credentials))" }
+    /// With fixed keys.
+    public init(location: S3Location, credentials: S3Credentials, transfer: S3TransferOptions? = nil,
+                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init) {
+        self.init(location: location, credentials: RefreshingCredentials(credentials), transfer: transfer, http: http, now: now)
+    }
+
+    public var description: String { "\(location) (\(location.region), \(credentials.sourceDescription))" }
     public var customMirror: Mirror { Mirror(self, children: ["location": location.description]) }
 
     // MARK: - Single calls
@@ -159,11 +167,13 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     /// Signs and sends one request; any failure to get an answer becomes a (retryable) `S3Error`.
     func send(_ request: S3Request, operation: String, key: String?, deadline: TimeAmount = .minutes(30)) async throws -> HTTPClientResponse {
         let path = location.path(forKey: request.key)
+        let credentials = try await self.credentials.current()
+        let signer = SigV4Signer(credentials: credentials, region: location.region)
         var headers: [(name: String, value: String)] = [("host", location.hostHeader)]
         let date = now()
         headers.append(("x-amz-date", SigV4Signer.dateStamps(date).timestamp))
         headers.append(("x-amz-content-sha256", request.payloadHash))
-        if let token = signer.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        if let token = credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
         headers += request.headers
         let signature = signer.sign(
             SigV4Signer.Request(method: request.method, path: path, query: request.query, headers: headers,
@@ -230,7 +240,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
 
     func failure(status: Int, code: String?, message: String?, response: HTTPClientResponse, operation: String, key: String?, action: String) -> S3Error {
         let hint = S3Error.hint(status: status, code: code, regionHeader: response.headers.first(name: "x-amz-bucket-region"),
-                                region: location.region, credentials: signer.credentials.description, action: action)
+                                region: location.region, credentials: credentials.sourceDescription, action: action)
         return S3Error(operation: operation, bucket: location.bucket, key: key,
                        reason: .status(status, code: code.map(scrub), message: message.map(scrub)), hint: hint)
     }
@@ -287,7 +297,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     /// library's error description).
     func scrub(_ text: String) -> String {
         var result = text
-        for secret in signer.credentials.secretValues where result.contains(secret) {
+        for secret in credentials.secretValues where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: "[REDACTED]")
         }
         return result

@@ -110,6 +110,8 @@ struct SeenRequest: Sendable, CustomStringConvertible {
     let rangeStart: Int64?
     /// nil when the request went to S3 and its answer came back untouched.
     var fault: Fault?
+    /// The access key ID the request was signed with (from its `Authorization` header).
+    var accessKeyID: String? = nil
 
     var description: String {
         "\(call) \(method) \(path)" + (partNumber.map { " part \($0)" } ?? "") + (rangeStart.map { " from \($0)" } ?? "")

@@ -216,7 +216,14 @@ final class FaultProxy: Sendable {
         }
         return SeenRequest(method: head.method.rawValue, path: path, query: query,
                            call: S3Call(method: head.method.rawValue, path: path, query: query, hasRange: range != nil),
-                           partNumber: query["partNumber"].flatMap { Int($0) }, rangeStart: rangeStart, fault: nil)
+                           partNumber: query["partNumber"].flatMap { Int($0) }, rangeStart: rangeStart, fault: nil,
+                           accessKeyID: accessKeyID(head.headers.first(name: "authorization")))
+    }
+
+    /// `AKID` from `AWS4-HMAC-SHA256 Credential=AKID/20260101/…`.
+    private static func accessKeyID(_ authorization: String?) -> String? {
+        guard let authorization, let start = authorization.range(of: "Credential=") else { return nil }
+        return authorization[start.upperBound...].split(separator: "/").first.map(String.init)
     }
 
     // MARK: - Answers

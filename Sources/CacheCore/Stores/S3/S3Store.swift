@@ -26,11 +26,15 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     /// A fallback lookup lists at most this many keys; a lifecycle rule keeps a prefix far smaller.
     static let maximumListed = 10_000
 
-    /// Opens `s3://BUCKET/PREFIX?…` with credentials from the environment or the shared
-    /// credentials file.
-    public init(url: String, environment: [String: String], home: String) throws {
+    /// Opens `s3://BUCKET/PREFIX?…` with credentials from the AWS default chain (environment, web
+    /// identity, profiles, container endpoint, instance metadata), found on the first call.
+    ///
+    /// - Parameter log: receives one line naming where the credentials came from.
+    public init(url: String, environment: [String: String], home: String,
+                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let location = try S3Location(url: url, environment: environment)
-        let credentials = try S3CredentialsResolver.resolve(environment: environment, home: home)
+        let provider = DefaultCredentialChain.provider(environment: environment, home: home, region: location.region)
+        let credentials = RefreshingCredentials(provider, report: log)
         let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.init(client: S3Client(location: location, credentials: credentials), temporaryDirectory: temporary)
     }
