@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 
 /// Talks to one bucket of an S3-compatible service: one method per S3 call, each a single request
 /// that the caller may retry as a whole (`upload` and `download` take the retrier themselves,
@@ -16,18 +17,25 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     let http: HTTPClient
     /// Decides the `x-amz-date` of each request; injected by tests, the wall clock otherwise.
     let now: @Sendable () -> Date
+    /// The bucket's region once S3 has named another one; shared by every copy of this client.
+    let redirect = RegionRedirect()
+    /// Warnings a person should act on (a store URL with the wrong region).
+    let warn: @Sendable (String) -> Void
 
     /// Largest body read into memory: entries and XML answers are a few kilobytes.
     static let maximumDocumentSize = 4 * 1024 * 1024
 
     /// - Parameter transfer: part sizes and parallelism; the URL's (or the defaults) when nil.
+    /// - Parameter warn: receives warnings a person should act on, such as the bucket's real region.
     public init(location: S3Location, credentials: RefreshingCredentials, transfer: S3TransferOptions? = nil,
-                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init) {
+                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init,
+                warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.location = location
         self.transfer = transfer ?? location.transfer
         self.credentials = credentials
         self.http = http
         self.now = now
+        self.warn = warn
     }
 
     /// With fixed keys.
@@ -165,7 +173,33 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     // MARK: - Sending
 
     /// Signs and sends one request; any failure to get an answer becomes a (retryable) `S3Error`.
+    ///
+    /// A bucket in another region than the URL says is followed once: S3 answers the first request
+    /// with a redirect (301, or 400 for a signature in the wrong region) that names the bucket's
+    /// region in `x-amz-bucket-region`; the request is sent again there, every later one goes there
+    /// at once, and a warning names the `region=` to put in the store URL.
     func send(_ request: S3Request, operation: String, key: String?, deadline: TimeAmount = .minutes(30)) async throws -> HTTPClientResponse {
+        let target = redirect.location ?? location
+        let response = try await send(request, to: target, operation: operation, key: key, deadline: deadline)
+        let status = Int(response.status.code)
+        // Only from the URL's own region: a bucket that redirects again is not chased around.
+        guard target == location, [301, 307, 400].contains(status),
+              let region = response.headers.first(name: "x-amz-bucket-region"), region != target.region, !region.isEmpty,
+              region.utf8.allSatisfy({ URIEncoding.isUnreserved($0) }) else {
+            return response
+        }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        if redirect.follow(target.inRegion(region)) {
+            warn("the bucket \(location.bucket) is in \(region), not \(target.region): add region=\(region) to the store URL "
+                + "(s3://\(location.bucket)\(location.prefix.isEmpty ? "" : "/" + location.prefix)?region=\(region)); "
+                + "until then every job asks twice")
+        }
+        return try await send(request, to: redirect.location ?? target.inRegion(region), operation: operation, key: key,
+                              deadline: deadline)
+    }
+
+    private func send(_ request: S3Request, to location: S3Location, operation: String, key: String?,
+                      deadline: TimeAmount) async throws -> HTTPClientResponse {
         let path = location.path(forKey: request.key)
         let credentials = try await self.credentials.current()
         let signer = SigV4Signer(credentials: credentials, region: location.region)
@@ -307,6 +341,23 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         guard case .transport(let detail, let retryable) = error.reason else { return error }
         return S3Error(operation: error.operation, bucket: error.bucket, key: error.key,
                        reason: .transport(scrub(detail), isRetryable: retryable), hint: error.hint)
+    }
+}
+
+/// Where a client's requests go after S3 named the bucket's real region: set once, by the first
+/// redirect, and shared by the copies of the client (it is a value type passed around freely).
+final class RegionRedirect: Sendable {
+    private let state = Mutex<S3Location?>(nil)
+
+    var location: S3Location? { state.withLock { $0 } }
+
+    /// - Returns: whether this call set it (so one warning is printed, not one per request).
+    func follow(_ location: S3Location) -> Bool {
+        state.withLock { current in
+            guard current == nil else { return false }
+            current = location
+            return true
+        }
     }
 }
 

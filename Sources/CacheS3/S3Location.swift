@@ -10,11 +10,11 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public let bucket: String
     /// Without leading or trailing `/`; empty for the bucket's root.
     public let prefix: String
-    public let region: String
+    public internal(set) var region: String
     /// `https`, or `http` for a test server on loopback.
     public let scheme: String
     /// The service host, without the bucket (`s3.eu-west-1.amazonaws.com`, `127.0.0.1`).
-    public let host: String
+    public internal(set) var host: String
     public let port: Int?
     public let usePathStyle: Bool
     public let transfer: S3TransferOptions
@@ -107,6 +107,15 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         self.usePathStyle = pathStyle
         self.transfer = transfer
+    }
+
+    /// The same bucket in `region`, after S3 said it lives there: AWS's own host follows the
+    /// region; a custom endpoint stays where it is.
+    func inRegion(_ region: String) -> S3Location {
+        var moved = self
+        if host == "s3.\(self.region).amazonaws.com" { moved.host = "s3.\(region).amazonaws.com" }
+        moved.region = region
+        return moved
     }
 
     /// `s3://bucket/prefix`, for log lines: the URL as written minus its options.

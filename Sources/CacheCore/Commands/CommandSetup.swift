@@ -43,9 +43,7 @@ struct CommandSetup {
                 return .success(nil)
             }
             let caches = try ResolvedCache.resolveAll(configuration, environment: environment)
-            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment) { line in
-                log.line(line)
-            }
+            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment, log: log)
             return .success(CommandSetup(configuration: configuration, caches: caches, store: store))
         } catch {
             log.errorSection(":warning: swift-cache: configuration error")

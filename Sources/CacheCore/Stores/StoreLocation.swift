@@ -4,10 +4,9 @@ import Foundation
 /// Which store a job uses: the `store` option, else `BUILDKITE_CACHE_STORE_URL` from the agent's
 /// environment (one setting for a whole fleet), else a directory in the agent user's cache folder.
 public enum StoreLocation {
-    /// - Parameter log: for the one line a store may print when it first connects (where the S3
-    ///   credentials came from).
-    public static func resolve(option: String?, environment: JobEnvironment,
-                               log: @escaping @Sendable (String) -> Void = { _ in }) throws -> any CacheStore {
+    /// - Parameter log: for what a store says as it connects (where the S3 credentials came from,
+    ///   a bucket in another region than its URL says).
+    public static func resolve(option: String?, environment: JobEnvironment, log: BuildkiteLog? = nil) throws -> any CacheStore {
         if let option { return try open(option, source: "the 'store' option", environment: environment, log: log) }
         if let fleet = environment["BUILDKITE_CACHE_STORE_URL"] {
             return try open(fleet, source: "BUILDKITE_CACHE_STORE_URL", environment: environment, log: log)
@@ -16,8 +15,7 @@ public enum StoreLocation {
         return FileStore(root: cacheHome + "/swift-cache/store")
     }
 
-    static func open(_ text: String, source: String, environment: JobEnvironment,
-                     log: @escaping @Sendable (String) -> Void = { _ in }) throws -> any CacheStore {
+    static func open(_ text: String, source: String, environment: JobEnvironment, log: BuildkiteLog? = nil) throws -> any CacheStore {
         let home = environment.homeDirectory
         if text.hasPrefix("file://") {
             var path = String(text.dropFirst("file://".count))

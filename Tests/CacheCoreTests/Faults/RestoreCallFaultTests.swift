@@ -140,6 +140,21 @@ extension FaultInjection {
                  traffic: [.getEntry: 1], retried: 0, ending: .failedMiss("the store did not answer")),
             Case(name: "expire DELETE: 403", blobGone: true, rules: [.always(.deleteEntry, .accessDenied)],
                  traffic: expired, retried: 0, ending: .unexpiredMiss),
+            // Credentials that are wrong, expired or used with a skewed clock: a failure with a hint
+            // (fail-on-error fires), never a miss, and not retried.
+            Case(name: "exact lookup GET: 403 InvalidAccessKeyId", rules: [.always(.getEntry, .status(403, code: "InvalidAccessKeyId"))],
+                 traffic: [.getEntry: 1], retried: 0, ending: .failedMiss("the store did not answer")),
+            Case(name: "exact lookup GET: 403 SignatureDoesNotMatch", rules: [.always(.getEntry, .status(403, code: "SignatureDoesNotMatch"))],
+                 traffic: [.getEntry: 1], retried: 0, ending: .failedMiss("the store did not answer")),
+            Case(name: "exact lookup GET: 403 RequestTimeTooSkewed", rules: [.always(.getEntry, .status(403, code: "RequestTimeTooSkewed"))],
+                 traffic: [.getEntry: 1], retried: 0, ending: .failedMiss("the store did not answer")),
+            Case(name: "exact lookup GET: 400 ExpiredToken", rules: [.always(.getEntry, .status(400, code: "ExpiredToken"))],
+                 traffic: [.getEntry: 1], retried: 0, ending: .failedMiss("the store did not answer")),
+            Case(name: "exact lookup GET: 400 InvalidToken", rules: [.always(.getEntry, .status(400, code: "InvalidToken"))],
+                 traffic: [.getEntry: 1], retried: 0, ending: .failedMiss("the store did not answer")),
+            Case(name: "prefix lookup candidate GET: 403 InvalidAccessKeyId", key: "deps-v2",
+                 rules: [.always(.getEntry, .status(403, code: "InvalidAccessKeyId"), when: isSavedEntry)],
+                 traffic: [.getEntry: 3, .listObjects: 2], retried: 0, ending: .failedMiss("the store did not answer")),
             // S3 answers 403 for a missing key to credentials without s3:ListBucket: a lookup takes
             // it as "no entry", once, and the restore moves on to the next place to look.
             Case(name: "exact lookup GET: 403 is no entry", rules: [.always(.getEntry, .accessDenied, when: isSavedEntry)],

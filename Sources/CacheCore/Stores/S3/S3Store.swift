@@ -29,14 +29,15 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     /// Opens `s3://BUCKET/PREFIX?…` with credentials from the AWS default chain (environment, web
     /// identity, profiles, container endpoint, instance metadata), found on the first call.
     ///
-    /// - Parameter log: receives one line naming where the credentials came from.
-    public init(url: String, environment: [String: String], home: String,
-                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    /// - Parameter log: receives one line naming where the credentials came from, and warnings a
+    ///   person should act on (the bucket's real region).
+    public init(url: String, environment: [String: String], home: String, log: BuildkiteLog? = nil) throws {
         let location = try S3Location(url: url, environment: environment)
         let provider = DefaultCredentialChain.provider(environment: environment, home: home, region: location.region)
-        let credentials = RefreshingCredentials(provider, report: log)
+        let credentials = RefreshingCredentials(provider, report: { log?.line($0) })
         let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        self.init(client: S3Client(location: location, credentials: credentials), temporaryDirectory: temporary)
+        self.init(client: S3Client(location: location, credentials: credentials, warn: { log?.warning($0) }),
+                  temporaryDirectory: temporary)
     }
 
     public init(client: S3Client, temporaryDirectory: String) {
@@ -112,14 +113,15 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     }
 
     /// nil when there is no entry. S3 answers 403 rather than 404 for a missing key when the
-    /// credentials lack s3:ListBucket: that is a miss too, not a failed job. A document that is
+    /// credentials lack s3:ListBucket: that is a miss too, not a failed job. A 403 that blames the
+    /// credentials themselves (an unknown key, a bad signature, a skewed clock) is a failure. A document that is
     /// JSON but not an entry of ours (another version) is treated as absent, like the file store;
     /// a body that is not JSON at all (a proxy's HTML page) is a broken answer and is retried.
     static func readEntry(_ objectKey: String, client: S3Client) async throws -> CacheEntry? {
         let bytes: [UInt8]?
         do {
             bytes = try await client.get(objectKey)
-        } catch let error as S3Error where error.status == 403 {
+        } catch let error as S3Error where error.status == 403 && !error.isCredentialFailure {
             return nil
         }
         guard let bytes else { return nil }
