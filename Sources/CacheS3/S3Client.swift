@@ -135,7 +135,14 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         public let lastModified: Date?
     }
 
+    /// One page of a listing: up to `maxKeys` keys, and the token for the next page while there is one.
+    public struct ListPage: Sendable, Equatable {
+        public let objects: [ListedObject]
+        public let nextToken: String?
+    }
+
     /// Every key under `prefix` (ListObjectsV2, following continuation tokens), up to `limit`.
+    /// Not retried; a caller that retries should page with `listPage` and retry each page on its own.
     /// - Returns: the keys and whether the listing stopped at the limit with more left.
     public func list(prefix: String, limit: Int = 10_000) async throws -> (objects: [ListedObject], truncated: Bool) {
         var objects: [ListedObject] = []
@@ -148,7 +155,8 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         return (objects, token != nil)
     }
 
-    func listPage(prefix: String, continuationToken: String?, maxKeys: Int) async throws -> (objects: [ListedObject], nextToken: String?) {
+    /// One ListObjectsV2 call: a single request, safe to repeat.
+    public func listPage(prefix: String, continuationToken: String?, maxKeys: Int = 1000) async throws -> ListPage {
         let operation = "ListObjectsV2"
         var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(maxKeys))]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
@@ -167,7 +175,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
             throw S3Error(operation: operation, bucket: location.bucket, key: prefix + "*",
                           reason: .unreadableBody(status: Int(response.status.code), detail: "a truncated listing without NextContinuationToken"))
         }
-        return (objects, next)
+        return ListPage(objects: objects, nextToken: next)
     }
 
     // MARK: - Sending
