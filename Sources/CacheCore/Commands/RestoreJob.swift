@@ -5,7 +5,8 @@ import Foundation
 public enum RestoreJob {
     public static func run(environment: JobEnvironment, log: BuildkiteLog, exportFile: String?, dryRun: Bool,
                            clock: any RetryClock = SystemRetryClock(),
-                           random: any RetryRandomSource = SystemRandomSource()) async -> JobExitStatus {
+                           random: any RetryRandomSource = SystemRandomSource(),
+                           budgetClock: any RetryClock = SystemRetryClock()) async -> JobExitStatus {
         let setup: CommandSetup
         switch CommandSetup.prepare(environment: environment, log: log, phase: "restore", dryRun: dryRun) {
         case .stop(let status): return status
@@ -16,7 +17,14 @@ public enum RestoreJob {
         let context = setup.context(policy: options.restoreRetry, environment: environment, log: log, clock: clock, random: random)
         let restorer = Restorer(context: context, concurrency: options.concurrency,
                                 mayWrite: !environment.isForkPullRequest || options.saveOnForkPullRequests)
-        let results = await restorer.restore(setup.caches)
+        let budget = TimeBudget(limit: options.restoreTimeout, clock: budgetClock)
+        let late = "not restored within restore-timeout (\(SideTimeout.describe(options.restoreTimeout))): the store is too slow or not answering"
+        let results = await budget.forEach(setup.caches, concurrency: options.concurrency, work: { await restorer.restore($0) },
+                                           late: { cache in
+            var result = RestoreResult(cache: cache, outcome: .failed(reason: late))
+            result.duration = options.restoreTimeout
+            return result
+        })
         if Task.isCancelled { return .cancelled }
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }
