@@ -17,14 +17,9 @@ public enum RestoreJob {
         let context = setup.context(policy: options.restoreRetry, environment: environment, log: log, clock: clock, random: random)
         let restorer = Restorer(context: context, concurrency: options.concurrency,
                                 mayWrite: !environment.isForkPullRequest || options.saveOnForkPullRequests)
-        let budget = TimeBudget(limit: options.restoreTimeout, clock: budgetClock)
-        let late = "not restored within restore-timeout (\(SideTimeout.describe(options.restoreTimeout))): the store is too slow or not answering"
+        let budget = TimeBudget(limit: options.restoreTimeout, clock: budgetClock, option: "restore-timeout", doing: "restored")
         let results = await budget.forEach(setup.caches, concurrency: options.concurrency, work: { await restorer.restore($0) },
-                                           late: { cache in
-            var result = RestoreResult(cache: cache, outcome: .failed(reason: late))
-            result.duration = options.restoreTimeout
-            return result
-        })
+                                           late: { RestoreResult(cache: $0, outcome: .failed(reason: budget.lateReason)) })
         if Task.isCancelled { return .cancelled }
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }

@@ -22,14 +22,9 @@ public enum SaveJob {
         let context = setup.context(policy: options.saveRetry, environment: environment, log: log, clock: clock, random: random)
         let saver = Saver(context: context, concurrency: options.concurrency,
                           compressionLevel: options.compressionLevel, now: now)
-        let budget = TimeBudget(limit: options.saveTimeout, clock: budgetClock)
-        let late = "not saved within save-timeout (\(SideTimeout.describe(options.saveTimeout))): the store is too slow or not answering"
+        let budget = TimeBudget(limit: options.saveTimeout, clock: budgetClock, option: "save-timeout", doing: "saved")
         let results = await budget.forEach(setup.caches, concurrency: options.concurrency, work: { await saver.saveTimed($0) },
-                                           late: { cache in
-            var result = SaveResult(cache: cache, outcome: .failed(reason: late))
-            result.duration = options.saveTimeout
-            return result
-        })
+                                           late: { SaveResult(cache: $0, outcome: .failed(reason: budget.lateReason)) })
         if Task.isCancelled { return .cancelled }
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }

@@ -11,6 +11,15 @@ import Synchronization
 struct TimeBudget: Sendable {
     let limit: Duration
     let clock: any RetryClock
+    /// `restore-timeout`: the option that sets it, for the reason of a late cache.
+    var option = "the time budget"
+    /// `restored`, `saved`.
+    var doing = "done"
+
+    /// Why a cache that did not finish in time failed.
+    var lateReason: String {
+        "not \(doing) within \(option) (\(SideTimeout.describe(limit))): the store is too slow or not answering"
+    }
 
     private final class State: Sendable {
         let value = Mutex<(timedOut: Bool, results: [Int: any Sendable])>((false, [:]))
