@@ -105,6 +105,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         let operation = onlyIfAbsent ? "PUT object (if absent)" : "PUT object"
         var request = S3Request(method: "PUT", key: key, body: .bytes(bytes), payloadHash: SHA256Hex.of(bytes))
         request.headers.append(("content-type", contentType))
+        request.headers += location.writeOptions.headers
         if onlyIfAbsent { request.headers.append(("if-none-match", "*")) }
         let response = try await send(request, operation: operation, key: key)
         if onlyIfAbsent && response.status == .preconditionFailed {

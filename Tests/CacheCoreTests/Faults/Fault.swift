@@ -119,6 +119,8 @@ struct SeenRequest: Sendable, CustomStringConvertible {
     var accessKeyID: String? = nil
     /// The region of the signature's scope.
     var signedRegion: String? = nil
+    /// The request's `x-amz-acl` and `x-amz-server-side-encryption…` headers.
+    var writeHeaders: [String: String] = [:]
 
     var description: String {
         "\(call) \(method) \(path)" + (partNumber.map { " part \($0)" } ?? "") + (rangeStart.map { " from \($0)" } ?? "")

@@ -224,7 +224,10 @@ final class FaultProxy: Sendable {
                            call: S3Call(method: head.method.rawValue, path: path, query: query, hasRange: range != nil),
                            partNumber: query["partNumber"].flatMap { Int($0) }, rangeStart: rangeStart, fault: nil,
                            accessKeyID: credentialScope(head.headers.first(name: "authorization")).first,
-                           signedRegion: credentialScope(head.headers.first(name: "authorization")).dropFirst(2).first)
+                           signedRegion: credentialScope(head.headers.first(name: "authorization")).dropFirst(2).first,
+                           writeHeaders: Dictionary(head.headers.filter { name, _ in
+                               name.lowercased() == "x-amz-acl" || name.lowercased().hasPrefix("x-amz-server-side-encryption")
+                           }.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// `[AKID, 20260101, us-east-1, s3, aws4_request]` from `AWS4-HMAC-SHA256 Credential=AKID/20260101/…, …`.
