@@ -3,17 +3,7 @@
 # Secrets never reach the job log: a job runs with distinctive fake credentials, including a key
 # template and a store option that echo them, and no output may contain them.
 
-setup_file() {
-  load helpers/common
-  load helpers/hardening
-  start_moto
-}
-
-teardown_file() {
-  load helpers/common
-  load helpers/hardening
-  stop_moto
-}
+load helpers/moto_file
 
 setup() {
   load helpers/common
