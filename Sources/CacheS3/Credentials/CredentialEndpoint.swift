@@ -37,8 +37,12 @@ struct CredentialEndpoint: Sendable {
 
     /// The failure for an answer the caller could not use: passing for 429 and 5xx.
     func failure(_ answer: Answer, detail: String? = nil) -> S3CredentialsError {
+        Self.failure(answer, what: what, detail: detail)
+    }
+
+    static func failure(_ answer: Answer, what: String, detail: String? = nil, passing: Bool = false) -> S3CredentialsError {
         S3CredentialsError(message: "\(what) answered HTTP \(answer.status)" + (detail.map { ": \($0)" } ?? ""),
-                           isRetryable: answer.status == 429 || (500...599).contains(answer.status))
+                           isRetryable: passing || answer.status == 429 || (500...599).contains(answer.status))
     }
 
     /// A library error in words, without its request (which may carry a token in a header).

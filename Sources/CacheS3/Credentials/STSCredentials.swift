@@ -113,8 +113,7 @@ enum STSAnswer {
             var detail = [error?.value("Code"), error?.value("Message")].compactMap { $0 }.joined(separator: ": ")
             for secret in secrets where !secret.isEmpty { detail = detail.replacingOccurrences(of: secret, with: "[REDACTED]") }
             let passing = ["Throttling", "ThrottlingException", "IDPCommunicationError", "RequestTimeout"].contains(error?.value("Code") ?? "")
-            let failure = CredentialEndpoint(http: S3HTTPClient.shared, what: what).failure(answer, detail: detail.isEmpty ? nil : detail)
-            throw S3CredentialsError(message: failure.message, isRetryable: failure.isRetryable || passing)
+            throw CredentialEndpoint.failure(answer, what: what, detail: detail.isEmpty ? nil : detail, passing: passing)
         }
         guard let credentials = root?.first(result)?.first("Credentials"),
               let keyID = credentials.value("AccessKeyId"), let secret = credentials.value("SecretAccessKey") else {
