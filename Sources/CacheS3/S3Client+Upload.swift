@@ -31,6 +31,7 @@ extension S3Client {
                                 payloadHash: digest)
         // Not x-www-form-urlencoded (the default of some stacks): moto, for one, stores such a body as 0 bytes.
         request.headers.append(("content-type", "application/octet-stream"))
+        request.headers += location.writeOptions.headers
         let response = try await send(request, operation: operation, key: key, deadline: .hours(6))
         try await check(response, operation: operation, key: key, action: "s3:PutObject")
         _ = try? await response.body.collect(upTo: 64 * 1024)
@@ -65,6 +66,7 @@ extension S3Client {
         let operation = "CreateMultipartUpload"
         var request = S3Request(method: "POST", key: key, query: [("uploads", "")])
         request.headers.append(("content-type", "application/octet-stream"))
+        request.headers += location.writeOptions.headers
         let response = try await send(request, operation: operation, key: key)
         try await check(response, operation: operation, key: key, action: "s3:PutObject")
         let root = try await readXML(response, operation: operation, key: key, expecting: "InitiateMultipartUploadResult")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 
 /// Talks to one bucket of an S3-compatible service: one method per S3 call, each a single request
 /// that the caller may retry as a whole (`upload` and `download` take the retrier themselves,
@@ -10,25 +11,40 @@ import NIOCore
 public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     public let location: S3Location
     public var transfer: S3TransferOptions
-    let signer: SigV4Signer
+    /// Asked for every request, so temporary credentials that were refreshed since the last one
+    /// sign the next (a long multipart upload outlives a set).
+    public let credentials: RefreshingCredentials
     let http: HTTPClient
     /// Decides the `x-amz-date` of each request; injected by tests, the wall clock otherwise.
     let now: @Sendable () -> Date
+    /// The bucket's region once S3 has named another one; shared by every copy of this client.
+    let redirect = RegionRedirect()
+    /// Warnings a person should act on (a store URL with the wrong region).
+    let warn: @Sendable (String) -> Void
 
     /// Largest body read into memory: entries and XML answers are a few kilobytes.
     static let maximumDocumentSize = 4 * 1024 * 1024
 
     /// - Parameter transfer: part sizes and parallelism; the URL's (or the defaults) when nil.
-    public init(location: S3Location, credentials: S3Credentials, transfer: S3TransferOptions? = nil,
-                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init) {
+    /// - Parameter warn: receives warnings a person should act on, such as the bucket's real region.
+    public init(location: S3Location, credentials: RefreshingCredentials, transfer: S3TransferOptions? = nil,
+                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init,
+                warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.location = location
         self.transfer = transfer ?? location.transfer
-        self.signer = SigV4Signer(credentials: credentials, region: location.region)
+        self.credentials = credentials
         self.http = http
         self.now = now
+        self.warn = warn
     }
 
-    public var description: String { "\(location) (\(location.region), \(signer.credentials))" }
+    /// With fixed keys.
+    public init(location: S3Location, credentials: S3Credentials, transfer: S3TransferOptions? = nil,
+                http: HTTPClient = S3HTTPClient.shared, now: @escaping @Sendable () -> Date = Date.init) {
+        self.init(location: location, credentials: RefreshingCredentials(credentials), transfer: transfer, http: http, now: now)
+    }
+
+    public var description: String { "\(location) (\(location.region), \(credentials.sourceDescription))" }
     public var customMirror: Mirror { Mirror(self, children: ["location": location.description]) }
 
     // MARK: - Single calls
@@ -89,6 +105,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         let operation = onlyIfAbsent ? "PUT object (if absent)" : "PUT object"
         var request = S3Request(method: "PUT", key: key, body: .bytes(bytes), payloadHash: SHA256Hex.of(bytes))
         request.headers.append(("content-type", contentType))
+        request.headers += location.writeOptions.headers
         if onlyIfAbsent { request.headers.append(("if-none-match", "*")) }
         let response = try await send(request, operation: operation, key: key)
         if onlyIfAbsent && response.status == .preconditionFailed {
@@ -119,7 +136,14 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         public let lastModified: Date?
     }
 
+    /// One page of a listing: up to `maxKeys` keys, and the token for the next page while there is one.
+    public struct ListPage: Sendable, Equatable {
+        public let objects: [ListedObject]
+        public let nextToken: String?
+    }
+
     /// Every key under `prefix` (ListObjectsV2, following continuation tokens), up to `limit`.
+    /// Not retried; a caller that retries should page with `listPage` and retry each page on its own.
     /// - Returns: the keys and whether the listing stopped at the limit with more left.
     public func list(prefix: String, limit: Int = 10_000) async throws -> (objects: [ListedObject], truncated: Bool) {
         var objects: [ListedObject] = []
@@ -132,7 +156,8 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         return (objects, token != nil)
     }
 
-    func listPage(prefix: String, continuationToken: String?, maxKeys: Int) async throws -> (objects: [ListedObject], nextToken: String?) {
+    /// One ListObjectsV2 call: a single request, safe to repeat.
+    public func listPage(prefix: String, continuationToken: String?, maxKeys: Int = 1000) async throws -> ListPage {
         let operation = "ListObjectsV2"
         var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(maxKeys))]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
@@ -151,19 +176,47 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
             throw S3Error(operation: operation, bucket: location.bucket, key: prefix + "*",
                           reason: .unreadableBody(status: Int(response.status.code), detail: "a truncated listing without NextContinuationToken"))
         }
-        return (objects, next)
+        return ListPage(objects: objects, nextToken: next)
     }
 
     // MARK: - Sending
 
     /// Signs and sends one request; any failure to get an answer becomes a (retryable) `S3Error`.
+    ///
+    /// A bucket in another region than the URL says is followed once: S3 answers the first request
+    /// with a redirect (301, or 400 for a signature in the wrong region) that names the bucket's
+    /// region in `x-amz-bucket-region`; the request is sent again there, every later one goes there
+    /// at once, and a warning names the `region=` to put in the store URL.
     func send(_ request: S3Request, operation: String, key: String?, deadline: TimeAmount = .minutes(30)) async throws -> HTTPClientResponse {
+        let target = redirect.location ?? location
+        let response = try await send(request, to: target, operation: operation, key: key, deadline: deadline)
+        let status = Int(response.status.code)
+        // Only from the URL's own region: a bucket that redirects again is not chased around.
+        guard target == location, [301, 307, 400].contains(status),
+              let region = response.headers.first(name: "x-amz-bucket-region"), region != target.region, !region.isEmpty,
+              region.utf8.allSatisfy({ URIEncoding.isUnreserved($0) }) else {
+            return response
+        }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        if redirect.follow(target.inRegion(region)) {
+            warn("the bucket \(location.bucket) is in \(region), not \(target.region): add region=\(region) to the store URL "
+                + "(s3://\(location.bucket)\(location.prefix.isEmpty ? "" : "/" + location.prefix)?region=\(region)); "
+                + "until then every job asks twice")
+        }
+        return try await send(request, to: redirect.location ?? target.inRegion(region), operation: operation, key: key,
+                              deadline: deadline)
+    }
+
+    private func send(_ request: S3Request, to location: S3Location, operation: String, key: String?,
+                      deadline: TimeAmount) async throws -> HTTPClientResponse {
         let path = location.path(forKey: request.key)
+        let credentials = try await self.credentials.current()
+        let signer = SigV4Signer(credentials: credentials, region: location.region)
         var headers: [(name: String, value: String)] = [("host", location.hostHeader)]
         let date = now()
         headers.append(("x-amz-date", SigV4Signer.dateStamps(date).timestamp))
         headers.append(("x-amz-content-sha256", request.payloadHash))
-        if let token = signer.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        if let token = credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
         headers += request.headers
         let signature = signer.sign(
             SigV4Signer.Request(method: request.method, path: path, query: request.query, headers: headers,
@@ -230,7 +283,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
 
     func failure(status: Int, code: String?, message: String?, response: HTTPClientResponse, operation: String, key: String?, action: String) -> S3Error {
         let hint = S3Error.hint(status: status, code: code, regionHeader: response.headers.first(name: "x-amz-bucket-region"),
-                                region: location.region, credentials: signer.credentials.description, action: action)
+                                region: location.region, credentials: credentials.sourceDescription, action: action)
         return S3Error(operation: operation, bucket: location.bucket, key: key,
                        reason: .status(status, code: code.map(scrub), message: message.map(scrub)), hint: hint)
     }
@@ -287,7 +340,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     /// library's error description).
     func scrub(_ text: String) -> String {
         var result = text
-        for secret in signer.credentials.secretValues where result.contains(secret) {
+        for secret in credentials.secretValues where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: "[REDACTED]")
         }
         return result
@@ -297,6 +350,23 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
         guard case .transport(let detail, let retryable) = error.reason else { return error }
         return S3Error(operation: error.operation, bucket: error.bucket, key: error.key,
                        reason: .transport(scrub(detail), isRetryable: retryable), hint: error.hint)
+    }
+}
+
+/// Where a client's requests go after S3 named the bucket's real region: set once, by the first
+/// redirect, and shared by the copies of the client (it is a value type passed around freely).
+final class RegionRedirect: Sendable {
+    private let state = Mutex<S3Location?>(nil)
+
+    var location: S3Location? { state.withLock { $0 } }
+
+    /// - Returns: whether this call set it (so one warning is printed, not one per request).
+    func follow(_ location: S3Location) -> Bool {
+        state.withLock { current in
+            guard current == nil else { return false }
+            current = location
+            return true
+        }
     }
 }
 

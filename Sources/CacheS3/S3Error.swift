@@ -50,6 +50,13 @@ public struct S3Error: Error, Sendable, RetryableError, CustomStringConvertible,
         return nil
     }
 
+    /// Codes that say the credentials themselves are wrong, expired or unusable (or the clock is):
+    /// never a plain miss, even on the 403 that otherwise means "no such entry".
+    public static let credentialCodes: Set<String> = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+                                                      "InvalidToken", "RequestTimeTooSkewed", "TokenRefreshRequired"]
+
+    public var isCredentialFailure: Bool { code.map { Self.credentialCodes.contains($0) } ?? false }
+
     public var isNotFound: Bool {
         if case .status(404, _, _) = reason { return true }
         return false
@@ -120,10 +127,17 @@ extension S3Error {
             return "the bucket is probably in another region: set ?region= in the store URL"
         case (_, "NoSuchBucket"):
             return "check the bucket name in the store URL"
-        case (_, "InvalidAccessKeyId"), (_, "SignatureDoesNotMatch"), (_, "ExpiredToken"), (_, "InvalidToken"):
-            return "check the \(credentials)"
+        case (_, "InvalidAccessKeyId"):
+            return "the service does not know the access key ID of the \(credentials): check them, and that the endpoint is the service they belong to"
+        case (_, "SignatureDoesNotMatch"):
+            return "the secret key of the \(credentials) does not match its key ID (or something between changed the request): check them"
+        case (_, "ExpiredToken"), (_, "TokenRefreshRequired"):
+            return "the session token of the \(credentials) has expired: keys exported by a hook do not refresh; "
+                + "give the agent an instance role, IRSA or a profile with role_arn instead"
+        case (_, "InvalidToken"):
+            return "the session token of the \(credentials) is malformed or belongs to another service: check AWS_SESSION_TOKEN"
         case (_, "RequestTimeTooSkewed"):
-            return "the agent's clock is wrong; synchronise it (NTP)"
+            return "the agent's clock is more than 15 minutes off: synchronise it (NTP)"
         case (403, _):
             return "check that the \(credentials) allow \(action) on the bucket"
         default:

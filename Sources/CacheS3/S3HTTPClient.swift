@@ -11,12 +11,17 @@ import Synchronization
 public enum S3HTTPClient {
     private static let state = Mutex<HTTPClient?>(nil)
 
-    /// Timeouts that tell a dead connection from a slow transfer: connecting may take 10 s, and a
-    /// transfer may go 60 s without a byte before it counts as broken (and is retried). There is no
-    /// overall deadline: a 2 GB blob on a slow link is not an error.
+    /// No byte for this long from a server that accepted the request: a hung store.
+    public static let idleTimeout: TimeAmount = .seconds(10)
+
+    /// Timeouts that tell a dead connection from a slow transfer: connecting may take 10 s, and an
+    /// answer may go `idleTimeout` without a byte before it counts as broken (a retryable failure,
+    /// not a minute of a job's time; S3 itself keeps a slow CompleteMultipartUpload alive with
+    /// whitespace). There is no deadline per request: a 2 GB blob on a slow link is not an error;
+    /// the jobs' `restore-timeout` and `save-timeout` bound the total.
     static func makeConfiguration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60), write: .seconds(60))
+        configuration.timeout = .init(connect: .seconds(10), read: idleTimeout, write: .seconds(30))
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.connectionPool = .init(idleTimeout: .seconds(30))

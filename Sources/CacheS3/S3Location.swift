@@ -3,23 +3,27 @@ import Foundation
 /// Where a store lives: `s3://BUCKET/PREFIX?region=R&endpoint=URL&use_path_style=true`, the query
 /// names that `buildkite-agent cache` uses, so one URL works for both.
 ///
-/// `concurrency` and `part_size_mb` are accepted too (same names as the agent's) to tune transfers.
+/// `concurrency` and `part_size_mb` are accepted too (same names as the agent's) to tune transfers,
+/// and `sse`, `sse_kms_key_id` and `acl` for what bucket policies commonly demand of every write.
 /// An unknown query name is an error, never ignored: a typo in `use_path_style` would otherwise
 /// send every request to the wrong host.
 public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public let bucket: String
     /// Without leading or trailing `/`; empty for the bucket's root.
     public let prefix: String
-    public let region: String
+    public internal(set) var region: String
     /// `https`, or `http` for a test server on loopback.
     public let scheme: String
     /// The service host, without the bucket (`s3.eu-west-1.amazonaws.com`, `127.0.0.1`).
-    public let host: String
+    public internal(set) var host: String
     public let port: Int?
     public let usePathStyle: Bool
     public let transfer: S3TransferOptions
+    /// How every object is written: server-side encryption and a canned ACL.
+    public let writeOptions: S3WriteOptions
 
-    public static let queryNames = ["region", "endpoint", "use_path_style", "concurrency", "part_size_mb"]
+    public static let queryNames = ["region", "endpoint", "use_path_style", "concurrency", "part_size_mb",
+                                    "sse", "sse_kms_key_id", "acl"]
 
     /// - Parameter environment: `AWS_REGION` / `AWS_DEFAULT_REGION` give the region when the URL
     ///   does not (else `us-east-1`).
@@ -99,6 +103,14 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
             transfer.multipartThreshold = Swift.max(transfer.multipartThreshold, transfer.partSize)
         }
 
+        let writeOptions: S3WriteOptions
+        do {
+            writeOptions = try S3WriteOptions(sse: query["sse"], kmsKeyID: query["sse_kms_key_id"], acl: query["acl"])
+        } catch {
+            throw fail(error.message)
+        }
+
+        self.writeOptions = writeOptions
         self.bucket = bucket
         self.prefix = prefix
         self.region = region
@@ -107,6 +119,15 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         self.usePathStyle = pathStyle
         self.transfer = transfer
+    }
+
+    /// The same bucket in `region`, after S3 said it lives there: AWS's own host follows the
+    /// region; a custom endpoint stays where it is.
+    func inRegion(_ region: String) -> S3Location {
+        var moved = self
+        if host == "s3.\(self.region).amazonaws.com" { moved.host = "s3.\(region).amazonaws.com" }
+        moved.region = region
+        return moved
     }
 
     /// `s3://bucket/prefix`, for log lines: the URL as written minus its options.
@@ -136,6 +157,47 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         (3...63).contains(name.utf8.count)
             && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D }
             && name.first != "." && name.first != "-" && name.last != "." && name.last != "-"
+    }
+}
+
+/// Server-side encryption and ownership of what the store writes (`sse=AES256|aws:kms`,
+/// `sse_kms_key_id=…`, `acl=bucket-owner-full-control`): bucket policies often refuse a PUT without
+/// them, and a bucket of another account needs the owner to own the objects. They go on every
+/// PUT of an object and on CreateMultipartUpload (its parts inherit them).
+public struct S3WriteOptions: Sendable, Equatable {
+    public let serverSideEncryption: String?
+    public let kmsKeyID: String?
+    public let acl: String?
+
+    public static let encryptions = ["AES256", "aws:kms"]
+    /// Canned ACLs that keep a cache private; public ones are refused.
+    public static let acls = ["private", "bucket-owner-read", "bucket-owner-full-control"]
+
+    public init(sse: String? = nil, kmsKeyID: String? = nil, acl: String? = nil) throws(S3LocationError) {
+        let sse = sse.flatMap { $0.isEmpty ? nil : $0 }
+        let kmsKeyID = kmsKeyID.flatMap { $0.isEmpty ? nil : $0 }
+        let acl = acl.flatMap { $0.isEmpty ? nil : $0 }
+        if let sse, !Self.encryptions.contains(sse) {
+            throw S3LocationError(message: "sse must be AES256 or aws:kms, not '\(sse)'")
+        }
+        if kmsKeyID != nil && sse != "aws:kms" {
+            throw S3LocationError(message: "sse_kms_key_id needs sse=aws:kms")
+        }
+        if let acl, !Self.acls.contains(acl) {
+            throw S3LocationError(message: "acl must be one of \(Self.acls.joined(separator: ", ")), not '\(acl)'")
+        }
+        self.serverSideEncryption = sse
+        self.kmsKeyID = kmsKeyID
+        self.acl = acl
+    }
+
+    /// The headers of a write.
+    var headers: [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        if let serverSideEncryption { headers.append(("x-amz-server-side-encryption", serverSideEncryption)) }
+        if let kmsKeyID { headers.append(("x-amz-server-side-encryption-aws-kms-key-id", kmsKeyID)) }
+        if let acl { headers.append(("x-amz-acl", acl)) }
+        return headers
     }
 }
 

@@ -54,56 +54,6 @@ struct LocationAndCredentialsTests {
         #expect(big * S3TransferOptions.maximumParts >= 1 << 40)
     }
 
-    @Test func environmentCredentialsComeFirst() throws {
-        let credentials = try S3CredentialsResolver.resolve(
-            environment: ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "secretenv", "AWS_SESSION_TOKEN": "tok"], home: "/nonexistent")
-        #expect(credentials.accessKeyID == "AKIDENV")
-        #expect(credentials.sessionToken == "tok")
-        #expect(throws: S3CredentialsError.self) {
-            try S3CredentialsResolver.resolve(environment: ["AWS_ACCESS_KEY_ID": "AKIDENV"], home: "/nonexistent")
-        }
-    }
-
-    @Test func profilesComeFromTheSharedCredentialsFile() throws {
-        let scratch = try ScratchDirectory()
-        try FileManager.default.createDirectory(atPath: scratch.path + "/.aws", withIntermediateDirectories: true)
-        try """
-            # comment
-            [default]
-            aws_access_key_id = AKIDDEFAULT
-            aws_secret_access_key = secretdefault
-
-            [ci]
-            AWS_ACCESS_KEY_ID=AKIDCI
-            aws_secret_access_key=secretci
-            aws_session_token = tokci ; not a comment in values
-            [broken]
-            aws_access_key_id = only
-            """.write(toFile: scratch.path + "/.aws/credentials", atomically: true, encoding: .utf8)
-        let byDefault = try S3CredentialsResolver.resolve(environment: [:], home: scratch.path)
-        #expect(byDefault.accessKeyID == "AKIDDEFAULT")
-        #expect(byDefault.source.contains("profile default"))
-        let ci = try S3CredentialsResolver.resolve(environment: ["AWS_PROFILE": "ci"], home: scratch.path)
-        #expect(ci.accessKeyID == "AKIDCI")
-        #expect(ci.secretAccessKey == "secretci")
-        #expect(ci.sessionToken == "tokci ; not a comment in values")
-        #expect(throws: S3CredentialsError.self) { try S3CredentialsResolver.resolve(environment: ["AWS_PROFILE": "nope"], home: scratch.path) }
-        #expect(throws: S3CredentialsError.self) { try S3CredentialsResolver.resolve(environment: ["AWS_PROFILE": "broken"], home: scratch.path) }
-        let moved = scratch.path + "/elsewhere"
-        try FileManager.default.moveItem(atPath: scratch.path + "/.aws/credentials", toPath: moved)
-        #expect(try S3CredentialsResolver.resolve(environment: ["AWS_SHARED_CREDENTIALS_FILE": moved], home: "/nonexistent").accessKeyID == "AKIDDEFAULT")
-    }
-
-    @Test func noCredentialsSaysWhatToSet() {
-        #expect {
-            try S3CredentialsResolver.resolve(environment: [:], home: "/nonexistent")
-        } throws: { error in
-            let text = "\(error)"
-            return text.contains("AWS_ACCESS_KEY_ID") && text.contains("AWS_SECRET_ACCESS_KEY") && text.contains("AWS_PROFILE")
-                && text.contains("export-credentials")
-        }
-    }
-
     @Test func credentialsNeverPrintTheirValues() {
         let credentials = S3Credentials.forTests
         var dumped = ""

@@ -64,7 +64,7 @@ final class MotoServer: @unchecked Sendable {
         }
     }
 
-    private static func readLine(_ handle: FileHandle) async -> String {
+    static func readLine(_ handle: FileHandle) async -> String {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 var bytes: [UInt8] = []

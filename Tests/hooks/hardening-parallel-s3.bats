@@ -4,17 +4,7 @@
 # the real hooks: the bodies of hardening-parallel.bats with `store: s3://…`. Every restore gets
 # one whole saved tree; an entry is written once, whole (If-None-Match: *).
 
-setup_file() {
-  load helpers/common
-  load helpers/hardening
-  start_moto
-}
-
-teardown_file() {
-  load helpers/common
-  load helpers/hardening
-  stop_moto
-}
+load helpers/moto_file
 
 setup() {
   load helpers/hardening

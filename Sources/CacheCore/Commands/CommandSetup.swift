@@ -50,7 +50,7 @@ struct CommandSetup {
                 log.warning("\(cache.id): skipped: \(reason); a cache path must stay inside it, so this cache is neither restored nor saved")
                 return false
             }
-            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment)
+            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment, log: log)
             return .success(CommandSetup(configuration: configuration, caches: caches, store: store))
         } catch {
             log.errorSection(":warning: swift-cache: configuration error")

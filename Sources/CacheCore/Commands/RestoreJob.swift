@@ -5,7 +5,8 @@ import Foundation
 public enum RestoreJob {
     public static func run(environment: JobEnvironment, log: BuildkiteLog, exportFile: String?, dryRun: Bool,
                            clock: any RetryClock = SystemRetryClock(),
-                           random: any RetryRandomSource = SystemRandomSource()) async -> JobExitStatus {
+                           random: any RetryRandomSource = SystemRandomSource(),
+                           budgetClock: any RetryClock = SystemRetryClock()) async -> JobExitStatus {
         let setup: CommandSetup
         switch CommandSetup.prepare(environment: environment, log: log, phase: "restore", dryRun: dryRun) {
         case .stop(let status): return status
@@ -16,7 +17,9 @@ public enum RestoreJob {
         let context = setup.context(policy: options.restoreRetry, environment: environment, log: log, clock: clock, random: random)
         let restorer = Restorer(context: context, concurrency: options.concurrency,
                                 mayWrite: !environment.isForkPullRequest || options.saveOnForkPullRequests)
-        let results = await restorer.restore(setup.caches)
+        let budget = TimeBudget(limit: options.restoreTimeout, clock: budgetClock, option: "restore-timeout", doing: "restored")
+        let results = await budget.forEach(setup.caches, concurrency: options.concurrency, work: { await restorer.restore($0) },
+                                           late: { RestoreResult(cache: $0, outcome: .failed(reason: budget.lateReason)) })
         if Task.isCancelled { return .cancelled }
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }

@@ -6,7 +6,8 @@ public enum SaveJob {
     public static func run(environment: JobEnvironment, log: BuildkiteLog, dryRun: Bool,
                            clock: any RetryClock = SystemRetryClock(),
                            random: any RetryRandomSource = SystemRandomSource(),
-                           now: @escaping @Sendable () -> Date = Date.init) async -> JobExitStatus {
+                           now: @escaping @Sendable () -> Date = Date.init,
+                           budgetClock: any RetryClock = SystemRetryClock()) async -> JobExitStatus {
         let setup: CommandSetup
         switch CommandSetup.prepare(environment: environment, log: log, phase: "save", dryRun: dryRun) {
         case .stop(let status): return status
@@ -21,7 +22,9 @@ public enum SaveJob {
         let context = setup.context(policy: options.saveRetry, environment: environment, log: log, clock: clock, random: random)
         let saver = Saver(context: context, concurrency: options.concurrency,
                           compressionLevel: options.compressionLevel, now: now)
-        let results = await saver.save(setup.caches)
+        let budget = TimeBudget(limit: options.saveTimeout, clock: budgetClock, option: "save-timeout", doing: "saved")
+        let results = await budget.forEach(setup.caches, concurrency: options.concurrency, work: { await saver.saveTimed($0) },
+                                           late: { SaveResult(cache: $0, outcome: .failed(reason: budget.lateReason)) })
         if Task.isCancelled { return .cancelled }
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }

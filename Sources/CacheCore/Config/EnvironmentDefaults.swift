@@ -8,7 +8,7 @@ enum EnvironmentDefaults {
     static let variables = [
         "SWIFT_CACHE_SAVE_WHEN", "SWIFT_CACHE_CONCURRENCY", "SWIFT_CACHE_FAIL_ON_ERROR",
         "SWIFT_CACHE_SAVE_ON_FORK_PULL_REQUESTS", "SWIFT_CACHE_SAVE_BRANCHES", "SWIFT_CACHE_COMPRESSION_LEVEL",
-        "SWIFT_CACHE_ANNOTATE", "SWIFT_CACHE_SYMLINKS",
+        "SWIFT_CACHE_ANNOTATE", "SWIFT_CACHE_SYMLINKS", "SWIFT_CACHE_RESTORE_TIMEOUT", "SWIFT_CACHE_SAVE_TIMEOUT",
     ]
 
     static func load(_ environment: JobEnvironment) throws(ConfigurationError) -> PluginOptions {
@@ -34,6 +34,8 @@ enum EnvironmentDefaults {
             }
             options.symlinks = policy
         }
+        options.restoreTimeout = try timeout("SWIFT_CACHE_RESTORE_TIMEOUT", environment) ?? options.restoreTimeout
+        options.saveTimeout = try timeout("SWIFT_CACHE_SAVE_TIMEOUT", environment) ?? options.saveTimeout
         return options
     }
 
@@ -49,6 +51,15 @@ enum EnvironmentDefaults {
             throw error(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return value
+    }
+
+    private static func timeout(_ name: String, _ environment: JobEnvironment) throws(ConfigurationError) -> Duration? {
+        guard let text = environment[name] else { return nil }
+        do {
+            return try SideTimeout.parse(text)
+        } catch let invalid {
+            throw error(name, invalid.message)
+        }
     }
 
     private static func bool(_ name: String, _ environment: JobEnvironment) throws(ConfigurationError) -> Bool? {

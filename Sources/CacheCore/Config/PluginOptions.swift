@@ -19,6 +19,10 @@ public struct PluginOptions: Sendable {
     public var compressionLevel = 3
     public var restoreRetry: RetryPolicy = .restore
     public var saveRetry: RetryPolicy = .save
+    /// The most a restore may take in total before its unfinished caches count as failed.
+    public var restoreTimeout: Duration = SideTimeout.restoreDefault
+    /// The most a save may take in total before its unfinished caches count as failed.
+    public var saveTimeout: Duration = SideTimeout.saveDefault
     /// Branch globs allowed to save (`main`, `release/*`); nil: every branch.
     public var saveBranches: [String]?
     /// Append a one-line summary per job to the build's `swift-cache` annotation.
@@ -31,7 +35,8 @@ public struct PluginOptions: Sendable {
     public init() {}
 
     static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
-                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir", "symlinks"]
+                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir",
+                       "symlinks", "restore-timeout", "save-timeout"]
 
     /// Reads the options mapping over `base` (the agent environment's defaults); `caches` entries
     /// may use either definition format.
@@ -59,8 +64,19 @@ public struct PluginOptions: Sendable {
         options.annotate = try reader.bool("annotate") ?? options.annotate
         options.binaryDir = try reader.nonEmptyString("binary-dir")
         options.symlinks = try Validation.symlinks(&reader) ?? options.symlinks
+        options.restoreTimeout = try timeout("restore-timeout", &reader) ?? options.restoreTimeout
+        options.saveTimeout = try timeout("save-timeout", &reader) ?? options.saveTimeout
         try reader.finish(allowed: keys)
         return options
+    }
+
+    private static func timeout(_ key: String, _ reader: inout MappingReader) throws(ConfigurationError) -> Duration? {
+        guard let text = try reader.string(key) else { return nil }
+        do {
+            return try SideTimeout.parse(text)
+        } catch {
+            throw reader.error("'\(key)' \(error.message)", at: try reader.value(key))
+        }
     }
 }
 

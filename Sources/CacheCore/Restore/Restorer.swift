@@ -98,9 +98,8 @@ public struct Restorer: Sendable {
         }
         for prefix in cache.fallbackKeys {
             for scope in scopes {
-                if let entry = try await context.call("look up prefix '\(prefix)' in \(scope)", {
-                    try await store.newestEntry(prefix: prefix, scope: scope)
-                }) {
+                // Many calls (LIST pages, candidate reads): the store retries each on its own.
+                if let entry = try await store.newestEntry(prefix: prefix, scope: scope, retrier: context.retrier) {
                     return (entry, scope, entry.key == cache.key)
                 }
             }

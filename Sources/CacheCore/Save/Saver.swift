@@ -21,11 +21,16 @@ public struct Saver: Sendable {
 
     public func save(_ caches: [ResolvedCache]) async -> [SaveResult] {
         await forEachConcurrently(caches, limit: concurrency) { cache in
-            let started = ContinuousClock.now
-            var result = await save(cache)
-            result.duration = ContinuousClock.now - started
-            return result
+            await saveTimed(cache)
         }
+    }
+
+    /// One cache, with the time it took.
+    func saveTimed(_ cache: ResolvedCache) async -> SaveResult {
+        let started = ContinuousClock.now
+        var result = await save(cache)
+        result.duration = ContinuousClock.now - started
+        return result
     }
 
     private func save(_ cache: ResolvedCache) async -> SaveResult {

@@ -2,11 +2,12 @@ import CacheRetry
 
 /// What restore and save need from a place that keeps caches.
 ///
-/// Retries are per call, never per operation: the look-ups, `commit` and `expire` are one call
+/// Retries are per call, never per operation: `entry`, `commit` and `expire` are one call
 /// each, which the caller wraps in its retrier, so each must be safe to repeat (it either did
-/// nothing visible or finished). `fetchBlob` and `putBlob` may take many calls (the parts of a
-/// multipart upload, the ranges of a download), so they get the retrier and wrap each of those
-/// calls on their own: a failed last part never resends the first.
+/// nothing visible or finished). `newestEntry`, `fetchBlob` and `putBlob` may take many calls (the
+/// pages of a listing and the reads of its candidates, the parts of a multipart upload, the ranges
+/// of a download), so they get the retrier and wrap each of those calls on their own: a failed
+/// candidate read never lists again, a failed last part never resends the first.
 public protocol CacheStore: Sendable {
     /// For log lines; never contains a secret.
     var displayName: String { get }
@@ -15,7 +16,7 @@ public protocol CacheStore: Sendable {
     func entry(key: String, scope: StoreScope) async throws -> CacheEntry?
 
     /// The newest entry whose key starts with `prefix`, or nil.
-    func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry?
+    func newestEntry(prefix: String, scope: StoreScope, retrier: Retrier) async throws -> CacheEntry?
 
     /// A local, readable file with the blob's bytes. The caller verifies the digest while reading.
     /// Throws `StoreError.blobMissing` when the entry's blob is gone.
@@ -34,6 +35,14 @@ public protocol CacheStore: Sendable {
     /// Removes this entry (its blob may stay for other entries) so a bad cache is saved again; does
     /// nothing when the key now names another blob.
     func expire(_ entry: CacheEntry, scope: StoreScope) async throws
+}
+
+extension CacheStore {
+    /// The newest entry whose key starts with `prefix`, each call tried once: for tools and tests.
+    public func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? {
+        try await newestEntry(prefix: prefix, scope: scope,
+                              retrier: Retrier(policy: RetryPolicy(attempts: 1, strategy: .constant(.zero), jitter: .zero)) { _ in })
+    }
 }
 
 /// A blob on local disk, to be read once.

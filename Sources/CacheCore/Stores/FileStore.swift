@@ -41,7 +41,12 @@ public struct FileStore: CacheStore {
         return entry
     }
 
-    public func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? {
+    /// One directory read and the reads of its entries: one call, retried as one.
+    public func newestEntry(prefix: String, scope: StoreScope, retrier: Retrier) async throws -> CacheEntry? {
+        try await retrier.run("look up prefix '\(prefix)' in \(scope)") { try newestLocalEntry(prefix: prefix, scope: scope) }
+    }
+
+    private func newestLocalEntry(prefix: String, scope: StoreScope) throws -> CacheEntry? {
         let directory = entriesDirectory(scope)
         let names: [String]
         do {

@@ -4,16 +4,18 @@ import Foundation
 /// Which store a job uses: the `store` option, else `BUILDKITE_CACHE_STORE_URL` from the agent's
 /// environment (one setting for a whole fleet), else a directory in the agent user's cache folder.
 public enum StoreLocation {
-    public static func resolve(option: String?, environment: JobEnvironment) throws -> any CacheStore {
-        if let option { return try open(option, source: "the 'store' option", environment: environment) }
+    /// - Parameter log: for what a store says as it connects (where the S3 credentials came from,
+    ///   a bucket in another region than its URL says).
+    public static func resolve(option: String?, environment: JobEnvironment, log: BuildkiteLog? = nil) throws -> any CacheStore {
+        if let option { return try open(option, source: "the 'store' option", environment: environment, log: log) }
         if let fleet = environment["BUILDKITE_CACHE_STORE_URL"] {
-            return try open(fleet, source: "BUILDKITE_CACHE_STORE_URL", environment: environment)
+            return try open(fleet, source: "BUILDKITE_CACHE_STORE_URL", environment: environment, log: log)
         }
         let cacheHome = environment["XDG_CACHE_HOME"] ?? environment.homeDirectory + "/.cache"
         return FileStore(root: cacheHome + "/swift-cache/store")
     }
 
-    static func open(_ text: String, source: String, environment: JobEnvironment) throws -> any CacheStore {
+    static func open(_ text: String, source: String, environment: JobEnvironment, log: BuildkiteLog? = nil) throws -> any CacheStore {
         let home = environment.homeDirectory
         if hasUserInfo(text) {
             // Not echoed: the part before '@' is most likely a key and a secret.
@@ -34,11 +36,9 @@ public enum StoreLocation {
         if text.hasPrefix("/") { return FileStore(root: text) }
         if text.hasPrefix("s3://") {
             do {
-                return try S3Store(url: text, environment: environment.variables, home: home)
+                return try S3Store(url: text, environment: environment.variables, home: home, log: log)
             } catch let error as S3LocationError {
                 throw StoreError.badURL("\(source): \(error.message)")
-            } catch let error as S3CredentialsError {
-                throw StoreError.badURL("\(source) names an S3 store, but \(error.message)")
             }
         }
         throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path or s3://bucket/prefix")

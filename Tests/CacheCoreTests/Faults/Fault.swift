@@ -22,6 +22,9 @@ enum Fault: Sendable, Hashable, CustomStringConvertible {
     /// A proxy's HTML page with this status where S3's XML or an entry's JSON was expected; S3
     /// never sees the request.
     case htmlPage(status: Int)
+    /// S3's answer to a request sent to the wrong region: 301 PermanentRedirect with the bucket's
+    /// region in `x-amz-bucket-region`. S3 never sees the request.
+    case wrongRegion(String)
 
     static let throttled = Fault.status(429, code: "SlowDown")
     static let internalError = Fault.status(500, code: "InternalError")
@@ -39,6 +42,7 @@ enum Fault: Sendable, Hashable, CustomStringConvertible {
         case .hangUp: "remoteConnectionClosed"
         case .cutBody, .htmlPage: "with a body that could not be read"
         case .silence: "readTimeout"
+        case .wrongRegion(let region): "region=\(region)"
         }
     }
 
@@ -51,6 +55,7 @@ enum Fault: Sendable, Hashable, CustomStringConvertible {
         case .cutBody: "body cut in half"
         case .silence: "no answer"
         case .htmlPage(let status): "HTML page with HTTP \(status)"
+        case .wrongRegion(let region): "redirect to \(region)"
         }
     }
 }
@@ -110,6 +115,12 @@ struct SeenRequest: Sendable, CustomStringConvertible {
     let rangeStart: Int64?
     /// nil when the request went to S3 and its answer came back untouched.
     var fault: Fault?
+    /// The access key ID the request was signed with (from its `Authorization` header).
+    var accessKeyID: String? = nil
+    /// The region of the signature's scope.
+    var signedRegion: String? = nil
+    /// The request's `x-amz-acl` and `x-amz-server-side-encryption…` headers.
+    var writeHeaders: [String: String] = [:]
 
     var description: String {
         "\(call) \(method) \(path)" + (partNumber.map { " part \($0)" } ?? "") + (rangeStart.map { " from \($0)" } ?? "")

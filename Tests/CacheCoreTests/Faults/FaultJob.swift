@@ -1,3 +1,4 @@
+import CacheRetry
 import Foundation
 import Testing
 @testable import CacheCore
@@ -39,15 +40,19 @@ struct FaultJob {
         let captured = CapturedLog()
         let clock = RecordingClock()
         let status = await SaveJob.run(environment: environment(endpoint: endpoint, key: key, failOnError: failOnError),
-                                       log: captured.log, dryRun: false, clock: clock, random: ZeroRandom())
+                                       log: captured.log, dryRun: false, clock: clock, random: ZeroRandom(),
+                                       budgetClock: NeverEndingClock())
         return Run(status: status, log: captured.text, waits: clock.recorded)
     }
 
-    func restore(endpoint: String, key: String, failOnError: Bool = false) async -> Run {
+    /// - Parameter budgetClock: ends the restore-timeout; by default one that never does.
+    func restore(endpoint: String, key: String, failOnError: Bool = false,
+                 budgetClock: any RetryClock = NeverEndingClock()) async -> Run {
         let captured = CapturedLog()
         let clock = RecordingClock()
         let status = await RestoreJob.run(environment: environment(endpoint: endpoint, key: key, failOnError: failOnError),
-                                          log: captured.log, exportFile: nil, dryRun: false, clock: clock, random: ZeroRandom())
+                                          log: captured.log, exportFile: nil, dryRun: false, clock: clock, random: ZeroRandom(),
+                                          budgetClock: budgetClock)
         return Run(status: status, log: captured.text, waits: clock.recorded)
     }
 

@@ -129,7 +129,7 @@ final class FaultProxy: Sendable {
 
     private struct Answer {
         let status: HTTPResponseStatus
-        let headers: HTTPHeaders
+        var headers: HTTPHeaders
         let body: ByteBuffer
     }
 
@@ -146,6 +146,12 @@ final class FaultProxy: Sendable {
                 let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code>"
                     + "<Message>injected by the fault proxy</Message><RequestId>fault-proxy</RequestId></Error>"
                 try await reply(channel, to: request.head, with: Self.page(status, type: "application/xml", xml))
+            case .wrongRegion(let region):
+                let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code>"
+                    + "<Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>"
+                var answer = Self.page(301, type: "application/xml", xml)
+                answer.headers.add(name: "x-amz-bucket-region", value: region)
+                try await reply(channel, to: request.head, with: answer)
             case .htmlPage(let status):
                 let html = "<!DOCTYPE html><html><head><title>\(status)</title></head>"
                     + "<body><h1>Gateway error</h1><p>The proxy could not serve this request.</p></body></html>"
@@ -216,7 +222,19 @@ final class FaultProxy: Sendable {
         }
         return SeenRequest(method: head.method.rawValue, path: path, query: query,
                            call: S3Call(method: head.method.rawValue, path: path, query: query, hasRange: range != nil),
-                           partNumber: query["partNumber"].flatMap { Int($0) }, rangeStart: rangeStart, fault: nil)
+                           partNumber: query["partNumber"].flatMap { Int($0) }, rangeStart: rangeStart, fault: nil,
+                           accessKeyID: credentialScope(head.headers.first(name: "authorization")).first,
+                           signedRegion: credentialScope(head.headers.first(name: "authorization")).dropFirst(2).first,
+                           writeHeaders: Dictionary(head.headers.filter { name, _ in
+                               name.lowercased() == "x-amz-acl" || name.lowercased().hasPrefix("x-amz-server-side-encryption")
+                           }.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// `[AKID, 20260101, us-east-1, s3, aws4_request]` from `AWS4-HMAC-SHA256 Credential=AKID/20260101/…, …`.
+    private static func credentialScope(_ authorization: String?) -> [String] {
+        guard let authorization, let start = authorization.range(of: "Credential=") else { return [] }
+        let scope = authorization[start.upperBound...].prefix { $0 != "," }
+        return scope.split(separator: "/").map(String.init)
     }
 
     // MARK: - Answers

@@ -23,20 +23,26 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     /// A fallback lookup reads at most this many entries (the most recently written first): each
     /// is one GET, and a restore is waiting.
     static let maximumCandidates = 20
-    /// A fallback lookup lists at most this many keys; a lifecycle rule keeps a prefix far smaller.
-    static let maximumListed = 10_000
+    /// Keys per ListObjectsV2 page; S3's maximum, smaller in tests that need many pages.
+    let listPageSize: Int
 
-    /// Opens `s3://BUCKET/PREFIX?…` with credentials from the environment or the shared
-    /// credentials file.
-    public init(url: String, environment: [String: String], home: String) throws {
+    /// Opens `s3://BUCKET/PREFIX?…` with credentials from the AWS default chain (environment, web
+    /// identity, profiles, container endpoint, instance metadata), found on the first call.
+    ///
+    /// - Parameter log: receives one line naming where the credentials came from, and warnings a
+    ///   person should act on (the bucket's real region).
+    public init(url: String, environment: [String: String], home: String, log: BuildkiteLog? = nil) throws {
         let location = try S3Location(url: url, environment: environment)
-        let credentials = try S3CredentialsResolver.resolve(environment: environment, home: home)
+        let provider = DefaultCredentialChain.provider(environment: environment, home: home, region: location.region)
+        let credentials = RefreshingCredentials(provider, report: { log?.line($0) })
         let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        self.init(client: S3Client(location: location, credentials: credentials), temporaryDirectory: temporary)
+        self.init(client: S3Client(location: location, credentials: credentials, warn: { log?.warning($0) }),
+                  temporaryDirectory: temporary)
     }
 
-    public init(client: S3Client, temporaryDirectory: String) {
+    public init(client: S3Client, temporaryDirectory: String, listPageSize: Int = 1000) {
         self.client = client
+        self.listPageSize = listPageSize
         self.temporaryDirectory = temporaryDirectory.count > 1 && temporaryDirectory.hasSuffix("/")
             ? String(temporaryDirectory.dropLast()) : temporaryDirectory
     }
@@ -67,26 +73,30 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     /// prefixes, byte for byte), plus the hashed `sha256-…` names of very long keys, which only
     /// reading them can place; then reads the most recently written candidates and picks the
     /// newest `created`.
-    public func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? {
+    ///
+    /// Every LIST page and every candidate GET is one call, retried on its own: a candidate that
+    /// fails once is read again without listing again, and a listing follows its continuation
+    /// tokens to the end, so no newer entry past the first pages is missed.
+    public func newestEntry(prefix: String, scope: StoreScope, retrier: Retrier) async throws -> CacheEntry? {
         let directory = entriesDirectory(scope) + "/"
         var plain: [S3Client.ListedObject] = []
         let encodedPrefix = StoreNameEncoding.percentEncoded(prefix)
         // An encoded prefix longer than any plain name can only match hashed names.
         if encodedPrefix.utf8.count <= StoreNameEncoding.maxLength {
-            plain = try await client.list(prefix: directory + encodedPrefix, limit: Self.maximumListed).objects.filter { object in
+            plain = try await listAll(directory + encodedPrefix, retrier: retrier).filter { object in
                 let name = object.key.dropFirst(directory.count)
                 guard name.hasSuffix(".json"), !name.hasPrefix("sha256-") else { return false }
                 guard let key = StoreNameEncoding.decode(String(name.dropLast(5))) else { return false }
                 return key.hasPrefix(prefix)
             }
         }
-        let hashed = try await client.list(prefix: directory + "sha256-", limit: Self.maximumListed).objects
-            .filter { $0.key.hasSuffix(".json") }
+        let hashed = try await listAll(directory + "sha256-", retrier: retrier).filter { $0.key.hasSuffix(".json") }
         let candidates = Self.mostRecent(plain) + Self.mostRecent(hashed)
         let client = self.client
         let entries = await forEachConcurrently(candidates, limit: 8) { object -> Result<CacheEntry?, any Error> in
             do {
-                return .success(try await Self.readEntry(object.key, client: client))
+                let name = object.key.dropFirst(directory.count)
+                return .success(try await retrier.run("read the entry \(name)") { try await Self.readEntry(object.key, client: client) })
             } catch {
                 return .failure(error)
             }
@@ -99,6 +109,23 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
         return newest
     }
 
+    /// Every key under `prefix`, page by page, each page retried on its own.
+    func listAll(_ prefix: String, retrier: Retrier) async throws -> [S3Client.ListedObject] {
+        var objects: [S3Client.ListedObject] = []
+        var token: String?
+        var page = 1
+        repeat {
+            let current = token
+            let listed = try await retrier.run("list \(prefix)*" + (page > 1 ? " (page \(page))" : "")) {
+                try await client.listPage(prefix: prefix, continuationToken: current, maxKeys: listPageSize)
+            }
+            objects += listed.objects
+            token = listed.nextToken
+            page += 1
+        } while token != nil
+        return objects
+    }
+
     static func mostRecent(_ objects: [S3Client.ListedObject]) -> [S3Client.ListedObject] {
         Array(objects.sorted { ($0.lastModified ?? .distantPast) > ($1.lastModified ?? .distantPast) }.prefix(maximumCandidates))
     }
@@ -108,14 +135,15 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     }
 
     /// nil when there is no entry. S3 answers 403 rather than 404 for a missing key when the
-    /// credentials lack s3:ListBucket: that is a miss too, not a failed job. A document that is
+    /// credentials lack s3:ListBucket: that is a miss too, not a failed job. A 403 that blames the
+    /// credentials themselves (an unknown key, a bad signature, a skewed clock) is a failure. A document that is
     /// JSON but not an entry of ours (another version) is treated as absent, like the file store;
     /// a body that is not JSON at all (a proxy's HTML page) is a broken answer and is retried.
     static func readEntry(_ objectKey: String, client: S3Client) async throws -> CacheEntry? {
         let bytes: [UInt8]?
         do {
             bytes = try await client.get(objectKey)
-        } catch let error as S3Error where error.status == 403 {
+        } catch let error as S3Error where error.status == 403 && !error.isCredentialFailure {
             return nil
         }
         guard let bytes else { return nil }
