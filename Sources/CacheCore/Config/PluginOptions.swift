@@ -24,11 +24,14 @@ public struct PluginOptions: Sendable {
     public var annotate = true
     /// Read by the hooks, which find the binaries with it; accepted here so it is not "unknown".
     public var binaryDir: String?
+    /// Print the resolved keys and paths and stop, touching neither the store nor the files: the
+    /// binaries' `--dry-run`, reachable from a pipeline.
+    public var dryRun = false
 
     public init() {}
 
     static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
-                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir"]
+                       "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir", "dry-run"]
 
     /// Reads the options mapping over `base` (the agent environment's defaults); `caches` entries
     /// may use either definition format.
@@ -55,6 +58,7 @@ public struct PluginOptions: Sendable {
         }
         options.annotate = try reader.bool("annotate") ?? options.annotate
         options.binaryDir = try reader.nonEmptyString("binary-dir")
+        options.dryRun = try reader.bool("dry-run") ?? options.dryRun
         try reader.finish(allowed: keys)
         return options
     }

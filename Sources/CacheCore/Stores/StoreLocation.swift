@@ -32,7 +32,7 @@ public enum StoreLocation {
             } catch let error as S3LocationError {
                 throw StoreError.badURL("\(source): \(error.message)")
             } catch let error as S3CredentialsError {
-                throw StoreError.badURL("\(source) names an S3 store, but \(error.message)")
+                throw StoreError.missingCredentials("\(source) names an S3 store, but \(error.message)")
             }
         }
         throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path or s3://bucket/prefix")
