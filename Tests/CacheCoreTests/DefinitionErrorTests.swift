@@ -92,6 +92,8 @@ struct DefinitionErrorTests {
         (#""save-branches":{}"#, "must be a list of strings"),
         (#""binary-dir":"""#, "must not be empty"),
         (#""store":null"#, "null"),
+        (#""dry-run":"yes""#, "true or false"),
+        (#""dry-run":null"#, "null"),
     ])
     func everyOptionRejectsBadValues(option: String, expected: String) throws {
         let failure = try error("{\"caches\":[],\(option)}")
