@@ -302,3 +302,15 @@ PY
   assert_equal "$(stub_call_count cache-restore)" 0
   assert_shell_state_unchanged
 }
+
+@test "a failed or cancelled restore removes its state file: no post-command will read it" {
+  local code
+  for code in 1 2 130; do
+    stub_exit cache-restore "$code"
+    run_hook pre-command
+    assert_hook_status "$code"
+    refute_hook_exported SWIFT_CACHE_STATE_FILE
+    mapfile -t args < <(stub_args cache-restore)
+    assert_file_not_exist "${args[3]}"
+  done
+}
