@@ -97,6 +97,7 @@ struct KeyHandoverTests {
         #"{"version":1,"caches":[{"id":"deps","key":"  "}]}"#,
         #"{"version":1,"caches":[{"id":"deps"}]}"#,
         #"{"version":1,"caches":[{"id":"deps","key":"a"},{"id":"deps","key":"b"}]}"#,
+        #"{"version":1,"store_unreachable":"down\n+++ evil","caches":[]}"#,
     ])
     func anUnusableStateFileFallsBackToRenderingWithAWarning(text: String) async throws {
         let scratch = try Scratch()

@@ -79,9 +79,9 @@ struct StateFile: Codable, Sendable {
             if let key = cache.key, key.trimmingWhitespace.isEmpty || key != key.trimmingWhitespace {
                 throw Unusable(description: "\(path) holds a blank or padded key for '\(cache.id)'")
             }
-            if let reason = state.storeUnreachable, reason.containsControlCharacters {
-                throw Unusable(description: "\(path) holds a control character in its store note")
-            }
+        }
+        if let reason = state.storeUnreachable, reason.containsControlCharacters {
+            throw Unusable(description: "\(path) holds a control character in its store note")
         }
         return state
     }
