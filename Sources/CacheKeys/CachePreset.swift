@@ -18,6 +18,8 @@ public struct CachePreset: Sendable {
     public let key: String
     public let fallbackKeys: [String]
     public let paths: [String]
+    /// The lock files (or globs) the key is a checksum of.
+    public let lockFiles: [String]
 
     private init(_ name: String, _ summary: String, checksum patterns: [String], paths: [String]) {
         let platform = "{{ id }}-{{ agent.os }}-{{ agent.arch }}-"
@@ -27,6 +29,7 @@ public struct CachePreset: Sendable {
         self.key = platform + "{{ checksum \(quoted) }}"
         self.fallbackKeys = [platform]
         self.paths = paths
+        self.lockFiles = patterns
     }
 
     public static let all: [CachePreset] = [

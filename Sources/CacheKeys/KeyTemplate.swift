@@ -39,5 +39,17 @@ public struct KeyTemplate: Sendable, CustomStringConvertible {
         return key
     }
 
+    /// The template text before its first `checksum`: the part of the key that stays the same when
+    /// only the checksummed files change, and so the natural fallback prefix for it. nil when the
+    /// template has no checksum or nothing before it.
+    public var textBeforeFirstChecksum: String? {
+        for part in parts {
+            guard case .action(.checksum, let column) = part else { continue }
+            let prefix = String(text.prefix(column - 1))
+            return prefix.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : prefix
+        }
+        return nil
+    }
+
     public var description: String { text }
 }

@@ -6,7 +6,7 @@ extension Retrier {
     /// Foundation's own descriptions of POSIX errors are either
     /// "Error Domain=NSPOSIXErrorDomain Code=104 …" or "The operation could
     /// not be completed. …"; the log wants just the reason and the code.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         if let code = posixCode(of: error), !(error is any RetryableError) {
             return "\(String(cString: strerror(code.rawValue))) (errno \(code.rawValue))"
         }

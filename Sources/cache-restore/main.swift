@@ -28,12 +28,17 @@ struct CacheRestore: AsyncParsableCommand {
         valueName: "path"))
     var exportFile: String?
 
+    @Option(help: ArgumentHelp(
+        "A file the hooks create for pre-command to hand each cache's resolved keys to post-command.",
+        valueName: "path"))
+    var stateFile: String?
+
     func run() async throws {
         let environment = JobEnvironment()
         let log = BuildkiteLog(redactor: SecretRedactor(environment: environment.variables))
-        let (dryRun, exportFile) = (self.dryRun, self.exportFile)
+        let (dryRun, exportFile, stateFile) = (self.dryRun, self.exportFile, self.stateFile)
         let status = await cancellingOnSignals {
-            await RestoreJob.run(environment: environment, log: log, exportFile: exportFile, dryRun: dryRun)
+            await RestoreJob.run(environment: environment, log: log, exportFile: exportFile, dryRun: dryRun, stateFile: stateFile)
         }
         await StoreConnections.close()
         if status != .success { throw ExitCode(status.rawValue) }

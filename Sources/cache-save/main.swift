@@ -31,12 +31,17 @@ struct Save: AsyncParsableCommand {
     @Flag(help: "Print every cache's key, fallback keys and paths, then stop; touches neither the store nor the files.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp(
+        "A file the hooks create for pre-command to hand each cache's resolved keys to post-command.",
+        valueName: "path"))
+    var stateFile: String?
+
     func run() async throws {
         let environment = JobEnvironment()
         let log = BuildkiteLog(redactor: SecretRedactor(environment: environment.variables))
-        let dryRun = self.dryRun
+        let (dryRun, stateFile) = (self.dryRun, self.stateFile)
         let status = await cancellingOnSignals {
-            await SaveJob.run(environment: environment, log: log, dryRun: dryRun)
+            await SaveJob.run(environment: environment, log: log, dryRun: dryRun, stateFile: stateFile)
         }
         await StoreConnections.close()
         if status != .success { throw ExitCode(status.rawValue) }

@@ -11,10 +11,53 @@ struct DefinitionErrorTests {
         }
     }
 
-    @Test func unknownTopLevelKeyIsNamedWithItsColumn() throws {
+    /// Options from the environment are JSON the agent wrote: errors name the option path the
+    /// user wrote in pipeline.yml, never a column of that JSON.
+    @Test func unknownTopLevelKeyIsNamedWithItsOptionPath() throws {
         let failure = try error(#"{"caches":[],"stor":"file:///x"}"#)
         #expect(failure.message.contains("unknown key 'stor'"))
-        #expect(failure.description.hasPrefix("plugin configuration (BUILDKITE_PLUGIN_CONFIGURATION):1:14:"))
+        #expect(failure.description.hasPrefix("plugin configuration (BUILDKITE_PLUGIN_CONFIGURATION), option stor: "))
+    }
+
+    @Test(arguments: [
+        (#"{"caches":[{"id":"a","key":"k","paths":["x"],"fallback_keys":null}]}"#, "caches[0].fallback_keys"),
+        (#"{"caches":[{"id":"a","key":"k","paths":["x"]},{"id":"b","key":"k","paths":["y", {"z":1}]}]}"#, "caches[1].paths[1]"),
+        (#"{"caches":[],"retry":{"save":{"attempts":0}}}"#, "retry.save.attempts"),
+        (#"{"caches":[{"id":"a","key":"k","paths":["x"]},{"id":"a","key":"k","paths":["y"]}]}"#, "caches[1]"),
+        (#"{"caches":[{"id":"a","key":"{{ git.branch }}","paths":["x"]}]}"#, "caches[0].key"),
+    ])
+    func errorsInOptionsNameTheOptionPath(json: String, path: String) throws {
+        let scratch = try Scratch()
+        let failure = try #require(throws: ConfigurationError.self) {
+            let environment = jobEnvironment(scratch, configuration: json, extra: ["BUILDKITE_BRANCH": ""])
+            let configuration = try #require(try ConfigurationLoader.load(environment))
+            _ = try ResolvedCache.resolveAll(configuration, environment: environment)
+        }
+        #expect(failure.optionPath == path, "\(failure)")
+        #expect(failure.description.contains("option \(path): "))
+        #expect(!failure.description.contains(":1:"), "no JSON column: \(failure)")
+    }
+
+    /// A cache file is text the user wrote: it keeps FILE:LINE:COL.
+    @Test func errorsInACacheFileKeepTheirPosition() throws {
+        let scratch = try Scratch()
+        try scratch.write("checkout/.buildkite/cache.yml", "dependencies:\n  - id: a\n    key: k\n    paths: [x]\n    colour: red\n")
+        let failure = try #require(throws: ConfigurationError.self) { try ConfigurationLoader.load(jobEnvironment(scratch)) }
+        #expect(failure.optionPath == nil)
+        #expect(failure.description.hasPrefix(".buildkite/cache.yml:5:5: "))
+    }
+
+    /// A missing AWS credential is a setting of the agent, and the error says what to set.
+    @Test func aMissingAWSCredentialSaysWhatToSet() async throws {
+        let scratch = try Scratch()
+        let json = #"{"store":"s3://bucket/prefix?region=eu-west-1","caches":[{"id":"a","key":"k","paths":["x"]}]}"#
+        let env = jobEnvironment(scratch, configuration: json, extra: [
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SHARED_CREDENTIALS_FILE": scratch.path + "/none"])
+        let captured = CapturedLog()
+        let status = await RestoreJob.run(environment: env, log: captured.log, exportFile: nil, dryRun: false)
+        #expect(status == .configurationError)
+        #expect(captured.text.contains("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), "\(captured.text)")
+        #expect(!captured.text.contains("Fix the cache definition"))
     }
 
     @Test func unknownCacheKeyIsNamed() throws {
@@ -49,6 +92,8 @@ struct DefinitionErrorTests {
         (#""save-branches":{}"#, "must be a list of strings"),
         (#""binary-dir":"""#, "must not be empty"),
         (#""store":null"#, "null"),
+        (#""dry-run":"yes""#, "true or false"),
+        (#""dry-run":null"#, "null"),
     ])
     func everyOptionRejectsBadValues(option: String, expected: String) throws {
         let failure = try error("{\"caches\":[],\(option)}")

@@ -51,4 +51,45 @@ struct EnvironmentDefaultsTests {
         #expect(captured.text.contains("deps: saved") == saves)
         #expect(captured.text.contains("not in save-branches") == !saves)
     }
+
+    /// A step that sets an option is not failed by a bad fleet setting of the same option.
+    @Test(arguments: [("SWIFT_CACHE_CONCURRENCY", "0", #""concurrency":2"#), ("SWIFT_CACHE_FAIL_ON_ERROR", "yes", #""fail-on-error":true"#),
+                      ("SWIFT_CACHE_SAVE_WHEN", "sometimes", #""save-when":"always""#),
+                      ("SWIFT_CACHE_SAVE_BRANCHES", "[oops", #""save-branches":["main"]"#),
+                      ("SWIFT_CACHE_COMPRESSION_LEVEL", "99", #""compression-level":5"#), ("SWIFT_CACHE_ANNOTATE", "maybe", #""annotate":false"#),
+                      ("SWIFT_CACHE_SAVE_ON_FORK_PULL_REQUESTS", "nope", #""save-on-fork-pull-requests":false"#)])
+    func anOptionOverridesABadFleetSetting(name: String, value: String, option: String) throws {
+        let scratch = try Scratch()
+        let json = #"{"caches":[],"# + option + "}"
+        let configuration = try #require(try ConfigurationLoader.load(jobEnvironment(scratch, configuration: json, extra: [name: value])))
+        #expect(configuration.options.concurrency == 2)
+    }
+
+    /// The agent's own spellings of booleans (Go's strconv.ParseBool).
+    @Test(arguments: [("1", true), ("t", true), ("T", true), ("TRUE", true), ("true", true), ("True", true),
+                      ("0", false), ("f", false), ("F", false), ("FALSE", false), ("false", false), ("False", false)])
+    func fleetBooleansAcceptTheAgentsSpellings(text: String, value: Bool) throws {
+        let scratch = try Scratch()
+        let extra = ["SWIFT_CACHE_FAIL_ON_ERROR": text, "SWIFT_CACHE_ANNOTATE": text]
+        let configuration = try #require(try ConfigurationLoader.load(jobEnvironment(scratch, configuration: #"{"caches":[]}"#, extra: extra)))
+        #expect(configuration.options.failOnError == value)
+        #expect(configuration.options.annotate == value)
+    }
+
+    @Test(arguments: ["yes", "on", "tRUE", "2", " true"])
+    func otherBooleanSpellingsAreErrors(text: String) throws {
+        let scratch = try Scratch()
+        let error = try #require(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(jobEnvironment(scratch, configuration: #"{"caches":[]}"#, extra: ["SWIFT_CACHE_FAIL_ON_ERROR": text]))
+        }
+        #expect(error.description.contains("SWIFT_CACHE_FAIL_ON_ERROR"))
+    }
+
+    /// save-branches globs: `*` stays within one `/`-separated part, `**` spans any number of them.
+    @Test(arguments: [("release/*", "release/1.2", true), ("release/*", "release/1.2/hotfix", false),
+                      ("release/**", "release/1.2/hotfix", true), ("release/**", "release/1.2", true),
+                      ("**/hotfix", "release/1.2/hotfix", true), ("main", "main", true), ("main", "mainline", false)])
+    func saveBranchGlobs(pattern: String, branch: String, allowed: Bool) {
+        #expect(SaveBranches.allows(branch, patterns: [pattern]) == allowed)
+    }
 }

@@ -44,12 +44,37 @@ struct FileStoreTests {
         let scratch = try Scratch()
         let store = FileStore(root: scratch.path)
         let bad = entry("k", digest: String(repeating: "b", count: 64), at: 1)
-        try await store.commit(entry("k", digest: String(repeating: "c", count: 64), at: 2), scope: scope)
+        let good = entry("k", digest: String(repeating: "c", count: 64), at: 2)
+        #expect(try await store.commit(good, scope: scope) == .committed)
         try await store.expire(bad, scope: scope)
         #expect(try await store.entry(key: "k", scope: scope) != nil)
-        try await store.commit(bad, scope: scope)
-        try await store.expire(bad, scope: scope)
+        try await store.expire(good, scope: scope)
         #expect(try await store.entry(key: "k", scope: scope) == nil)
+    }
+
+    /// Two jobs saving one key at once: the first commit keeps its entry whole, the second learns
+    /// it lost instead of replacing it.
+    @Test func aSecondCommitOfAKeyKeepsTheFirstAndSaysSo() async throws {
+        let scratch = try Scratch()
+        let store = FileStore(root: scratch.path)
+        let first = entry("k", digest: String(repeating: "a", count: 64), at: 1)
+        let second = entry("k", digest: String(repeating: "b", count: 64), at: 2)
+        #expect(try await store.commit(first, scope: scope) == .committed)
+        #expect(try await store.commit(second, scope: scope) == .alreadySaved)
+        #expect(try await store.entry(key: "k", scope: scope)?.digest == first.digest)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/v1/tmp")
+        #expect(leftovers.isEmpty, "no temporary entry is left behind: \(leftovers)")
+    }
+
+    /// A store path that is a regular file, or a directory the agent cannot read, is a broken
+    /// store: an error, not "no entry" (which would hide it as a miss even with fail-on-error).
+    @Test func aStorePathThatIsAFileOrUnreadableIsAnErrorNotAMiss() async throws {
+        let scratch = try Scratch()
+        try scratch.write("plain-file", "not a directory")
+        let blocked = FileStore(root: scratch.path + "/plain-file")
+        await #expect(throws: FileSystemError.self) { try await blocked.entry(key: "k", scope: scope) }
+        await #expect(throws: FileSystemError.self) { try await blocked.newestEntry(prefix: "k", scope: scope) }
+        #expect(try await FileStore(root: scratch.path + "/fresh").entry(key: "k", scope: scope) == nil, "a store not created yet is empty")
     }
 
     @Test func putBlobMovesTheArchiveAndLeavesNoTemporaryFiles() async throws {

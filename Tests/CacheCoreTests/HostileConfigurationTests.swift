@@ -94,7 +94,8 @@ struct HostileConfigurationTests {
         let error = try #require(throws: ConfigurationError.self) {
             _ = try ResolvedCache.resolveAll(configuration, environment: environment)
         }
-        #expect(error.description.hasPrefix(".buildkite/cache.yml:2:5:"))
+        // At the key that holds the checksum, not just the start of the definition.
+        #expect(error.description.hasPrefix(".buildkite/cache.yml:3:10:"))
         #expect(error.message.contains("missing/*.lock"))
     }
 }

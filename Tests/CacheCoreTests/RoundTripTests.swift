@@ -1,3 +1,4 @@
+import CacheRetry
 import Foundation
 import Testing
 @testable import CacheCore
@@ -184,14 +185,70 @@ struct RoundTripTests {
         #expect(sameLog.contains("deps: saved"))
     }
 
-    @Test func aPathThatDoesNotExistIsAWarningNotAFailure() async throws {
+    /// Routine (a Rust project without git dependencies): one plain line, not a warning.
+    @Test func aPathThatDoesNotExistIsOneInfoLineNotAWarning() async throws {
         let scratch = try Scratch()
         try scratch.write("checkout/lock.txt", "v1")
         try scratch.write("checkout/deps/a.txt", "alpha")
-        let (status, log) = await save(environment(scratch))
+        let captured = CapturedLog()
+        let status = await SaveJob.run(environment: environment(scratch), log: captured.log, dryRun: false)
         #expect(status == .success)
-        #expect(log.contains("'~/.tool' does not exist"))
-        #expect(log.contains("deps: saved"))
+        #expect(captured.text.components(separatedBy: "'~/.tool' does not exist").count == 2)
+        #expect(captured.log.collectedWarnings.isEmpty, "\(captured.log.collectedWarnings)")
+        #expect(captured.text.contains("deps: saved"))
+        #expect(!captured.text.contains("staging"))
+    }
+
+    /// The loser of two saves of one key says so instead of "saved".
+    @Test func theLoserOfTwoSavesOfOneKeySaysItFoundTheEntrySaved() async throws {
+        let scratch = try Scratch()
+        try makeProject(scratch)
+        let env = environment(scratch)
+        let configuration = try #require(try ConfigurationLoader.load(env))
+        let caches = try ResolvedCache.resolveAll(configuration, environment: env)
+        let store = FileStore(root: scratch.path + "/store")
+        // The other job commits while this one archives: between the check and the commit.
+        let other = CacheEntry(key: caches[0].key, digest: String(repeating: "e", count: 64), size: 1, created: Date(),
+                               platform: "linux/amd64", members: ["checkout/deps"], branch: "feature", job: "job-2")
+        final class RacingStore: CacheStore, @unchecked Sendable {
+            let inner: FileStore
+            let other: CacheEntry
+            init(_ inner: FileStore, other: CacheEntry) { self.inner = inner; self.other = other }
+            var displayName: String { inner.displayName }
+            func entry(key: String, scope: StoreScope) async throws -> CacheEntry? { try await inner.entry(key: key, scope: scope) }
+            func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? { nil }
+            func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob { try await inner.fetchBlob(for: entry, retrier: retrier) }
+            func temporaryArchivePath() throws -> String { try inner.temporaryArchivePath() }
+            func putBlob(from path: String, digest: String, retrier: Retrier) async throws {
+                try await inner.putBlob(from: path, digest: digest, retrier: retrier)
+                _ = try await inner.commit(other, scope: StoreScope(organization: "acme", pipeline: "web", branch: "feature"))
+            }
+            func commit(_ entry: CacheEntry, scope: StoreScope) async throws -> CommitOutcome { try await inner.commit(entry, scope: scope) }
+            func expire(_ entry: CacheEntry, scope: StoreScope) async throws { try await inner.expire(entry, scope: scope) }
+        }
+        let captured = CapturedLog()
+        let context = JobContext(environment: env, store: RacingStore(store, other: other), log: captured.log, retrier: .immediate)
+        let results = await Saver(context: context, concurrency: 1, compressionLevel: 3).save(caches)
+        #expect(results[0].outcome == .alreadySavedByAnotherJob)
+        let line = ResultLines.save(results[0])
+        #expect(line.contains("found '\(caches[0].key)' already saved by another job"), "\(line)")
+        #expect(!line.contains("saved '"))
+        #expect(try await store.entry(key: caches[0].key, scope: StoreScope(organization: "acme", pipeline: "web", branch: "feature"))?.job == "job-2")
+    }
+
+    /// `dry-run: true` in the plugin options: keys and paths printed, nothing stored or restored.
+    @Test func theDryRunOptionPrintsKeysAndTouchesNothing() async throws {
+        let scratch = try Scratch()
+        try makeProject(scratch)
+        let json = #"{"dry-run":true,"caches":[{"id":"deps","key":"deps-{{ checksum \"lock.txt\" }}","paths":["deps"]}]}"#
+        let env = jobEnvironment(scratch, configuration: json)
+        let (restoreStatus, restoreLog) = await restore(env)
+        #expect(restoreStatus == .success)
+        #expect(restoreLog.contains("dry run") && restoreLog.contains("key: deps-"), "\(restoreLog)")
+        let (saveStatus, saveLog) = await save(env)
+        #expect(saveStatus == .success)
+        #expect(saveLog.contains("would save the caches above"), "\(saveLog)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/store"))
     }
 
     @Test func aConfigurationErrorStopsTheJobInAnErrorSection() async throws {
@@ -228,5 +285,23 @@ struct RoundTripTests {
         let (strictStatus, strictLog) = await save(strict)
         #expect(strictStatus == .cacheFailure)
         #expect(strictLog.contains("+++ "))
+        // A store path that is a regular file is a broken store on restore too, not a miss.
+        let (strictRestore, strictRestoreLog) = await restore(strict)
+        #expect(strictRestore == .cacheFailure, "\(strictRestoreLog)")
+        #expect(strictRestoreLog.contains("Not a directory"))
+    }
+
+    /// A cancelled restore says so.
+    @Test func aCancelledRestoreSaysSo() async throws {
+        let scratch = try Scratch()
+        try makeProject(scratch)
+        let captured = CapturedLog()
+        let task = Task {
+            await RestoreJob.run(environment: environment(scratch), log: captured.log, exportFile: nil, dryRun: false,
+                                 clock: RecordingClock(), random: ZeroRandom())
+        }
+        task.cancel()
+        #expect(await task.value == .cancelled)
+        #expect(captured.text.contains("restore cancelled"), "\(captured.text)")
     }
 }

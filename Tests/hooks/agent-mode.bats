@@ -199,26 +199,49 @@ use_recording_stubs() {
 }
 
 @test "a step that names the plugin: the agent hook leaves caching to it, in every spelling" {
-  use_recording_stubs
+  use_real_binaries
   write_deps_cache_file
   local plugins
   for plugins in \
-    '[{"github.com/your-org/swift-cache-buildkite-plugin#v1.0.0":{"caches":[{"id":"x","paths":["x"]}]}}]' \
-    '["github.com/acme/swift-cache-buildkite-plugin.git#main"]' \
+    '[{"github.com/your-org/swift-cache-buildkite-plugin#v1.0.0":{"caches":[{"id":"x","key":"x","paths":["x"]}]}}]' \
     '[{"docker#v5":{"image":"a \"quoted\" swift-cache"}}, {"https:\/\/git.example.com\/acme\/swift-cache.git#v2":{"config":".buildkite/cache.yml"}}]' \
     '[ "docker#v5" , { "./vendor/plugins/swift-cache" : { } } ]'; do
     hook_plugins_json "$plugins"
     run_hook pre-command
     assert_hook_status 0
-    assert_equal "$output" "swift-cache: the step's swift-cache plugin handles caching; the agent hook has nothing to restore"
+    assert_equal "$output" "swift-cache: the step's swift-cache plugin handles caching; this agent or repository hook stands aside; nothing to restore"
+    refute_hook_exported SWIFT_CACHE_STATE_FILE
     assert_shell_state_unchanged
     run_hook post-command
     assert_hook_status 0
-    assert_equal "$output" "swift-cache: the step's swift-cache plugin handles caching; the agent hook has nothing to save"
+    assert_equal "$output" "swift-cache: the step's swift-cache plugin handles caching; this agent or repository hook stands aside; nothing to save"
   done
-  assert_equal "$(stub_call_count cache-restore)" 0
-  assert_equal "$(stub_call_count cache-save)" 0
-  assert_equal "$(stub_call_count swift)" 0
+  assert_equal "$(store_entry_count "$STORE")" 0
+}
+
+@test "a step that names the plugin without options: reported, since its own hook fails the same way" {
+  use_real_binaries
+  hook_plugins_json '["github.com/acme/swift-cache-buildkite-plugin.git#main"]'
+  run_hook pre-command
+  assert_hook_status 2
+  assert_output --partial "has no options: give it at least 'caches' or 'config'"
+}
+
+# The agent drops every plugin variable, BUILDKITE_PLUGIN_CONFIGURATION included, when an option
+# is null (an empty `fallback_keys:` in pipeline.yml). The plugin's own hook then looks like an
+# agent hook; it must report the null, not stand aside and leave the job green with no cache.
+@test "a null option: the plugin's own hook reports it with the option path instead of doing nothing" {
+  use_real_binaries
+  hook_plugin_config '{"caches":[{"id":"deps","key":"deps-v1","paths":["deps"],"fallback_keys":null}]}'
+  hook_as_agent_hook
+  local hook
+  for hook in pre-command post-command; do
+    run_hook "$hook"
+    assert_hook_status 2
+    assert_output --partial "option caches[0].fallback_keys: 'fallback_keys' in cache definition is null"
+    assert_output --partial "The agent passes no options at all to a plugin with a null option"
+    refute_output --partial "handles caching"
+  done
 }
 
 @test "plugin and agent hook in one job: the plugin's hooks restore and save once" {
@@ -254,21 +277,33 @@ use_recording_stubs() {
   assert_equal "$(store_entry_count "$STORE")" 1
 }
 
-@test "plugin and agent hook in one job: each binary runs exactly once" {
+@test "plugin and agent hook in one job: only the plugin's hooks hand keys over in a state file" {
   use_recording_stubs
   write_deps_cache_file
-  local hook
+  local hook binary state=${HOOK_ENV[TMPDIR]}/swift-cache-state.fromplugin
+  printf '{}' >"$state"
+  hook_env "SWIFT_CACHE_STATE_FILE=$state"
   for hook in pre-command post-command; do
     hook_plugin_config '{"config":".buildkite/cache.yml"}'
     hook_as_agent_hook
     run_hook "$hook"
     assert_hook_status 0
+    # The agent hook's post-command leaves the plugin's state file alone.
+    assert_file_exist "$state"
     hook_plugin_config '{"config":".buildkite/cache.yml"}'
     run_hook "$hook"
     assert_hook_status 0
   done
-  assert_equal "$(stub_call_count cache-restore)" 1
-  assert_equal "$(stub_call_count cache-save)" 1
+  assert_file_not_exist "$state"
+  # The agent hook's run only checks the step's options (the real binary then stands aside, see
+  # above), without a state file; the plugin's run hands keys over.
+  for binary in cache-restore cache-save; do
+    assert_equal "$(stub_call_count "$binary")" 2
+    run grep -c -- --state-file "$(stub_calls "$binary" | head -n 1)/args"
+    assert_output 0
+    run grep -c -- --state-file "$(stub_last_call "$binary")/args"
+    assert_output 1
+  done
   assert_equal "$(stub_env cache-save BUILDKITE_PLUGIN_CONFIGURATION)" '{"config":".buildkite/cache.yml"}'
 }
 

@@ -213,3 +213,104 @@ tree_digest() {
   assert_file_not_exist "$BATS_TEST_TMPDIR/escaped"
   assert_equal "$(cat "$HOOK_CHECKOUT/deps/lib/a.js")" "mine"
 }
+
+# Carries what the last hook exported into the job's environment for the next hook, as the agent
+# does between pre-command and post-command.
+carry_exports() {
+  local name
+  while IFS= read -r name; do
+    [[ -n $name ]] && hook_env "$name=$(hook_exported "$name")"
+  done < <(hook_changed_exports)
+}
+
+@test "the command deletes a checksummed file: saved under pre-command's key, the job stays green" {
+  make_deps
+  local key state
+  key=deps-$(sha256sum "$HOOK_CHECKOUT/deps.lock" | cut -d' ' -f1)
+  run_hook pre-command
+  assert_hook_status 0
+  assert_output --partial "miss for '$key'"
+  carry_exports
+  state=$(hook_exported SWIFT_CACHE_STATE_FILE)
+  assert_file_exist "$state"
+
+  rm "$HOOK_CHECKOUT/deps.lock"
+  run_hook post-command
+  assert_hook_status 0
+  assert_output --partial "✅ deps: saved '$key'"
+  assert_file_not_exist "$state"
+  refute_hook_exported SWIFT_CACHE_STATE_FILE
+  assert_shell_state_unchanged
+}
+
+@test "the command deletes a checksummed file with save-when: never: no key is rendered, green" {
+  hook_plugin_config '{"save-when":"never","caches":[{"id":"deps","key":"deps-{{ checksum \"deps.lock\" }}","paths":["deps"]}]}'
+  run_hook pre-command
+  assert_hook_status 0
+  rm "$HOOK_CHECKOUT/deps.lock"
+  # Even without pre-command's state, a save that is skipped reads no file.
+  run_hook post-command
+  assert_hook_status 0
+  assert_output --partial "not saving: save-when is 'never'"
+}
+
+@test "a glob that matches files the command creates: saved under pre-command's key, the next job hits exactly" {
+  hook_plugin_config '{"caches":[{"id":"deps","key":"deps-{{ checksum \"**/deps.lock\" }}","fallback_keys":["deps-"],"paths":["deps"]}]}'
+  make_deps
+  run_hook pre-command
+  assert_hook_status 0
+  local key
+  key=$(grep -o "miss for 'deps-[0-9a-f]*'" <<<"$output" | cut -d"'" -f2)
+  [[ -n $key ]] || fail "no key in: $output"
+  carry_exports
+
+  # `npm ci` installs a package that ships its own lock file.
+  mkdir -p "$HOOK_CHECKOUT/deps/node_modules/pkg"
+  printf 'the package own\n' >"$HOOK_CHECKOUT/deps/node_modules/pkg/deps.lock"
+  run_hook post-command
+  assert_hook_status 0
+  assert_output --partial "✅ deps: saved '$key'"
+
+  hook_unset SWIFT_CACHE_STATE_FILE
+  rm -rf "$HOOK_CHECKOUT/deps"
+  run_hook pre-command
+  assert_hook_status 0
+  assert_hook_exported SWIFT_CACHE_HIT_DEPS exact
+  assert_hook_exported SWIFT_CACHE_MATCHED_KEY_DEPS "$key"
+}
+
+@test "the dry-run option prints keys and paths in both hooks and touches no store" {
+  hook_plugin_config '{"dry-run":true,"caches":[{"id":"deps","key":"deps-{{ checksum \"deps.lock\" }}","paths":["deps"]}]}'
+  make_deps
+  run_hook pre-command
+  assert_hook_status 0
+  assert_output --partial "swift-cache dry run: 1 cache, store file://$E2E_STORE"
+  assert_output --partial "  key: deps-"
+  assert_output --partial "  path: deps -> $HOOK_CHECKOUT/deps"
+  carry_exports
+  run_hook post-command
+  assert_hook_status 0
+  assert_output --partial "would save the caches above"
+  assert_dir_not_exist "$E2E_STORE"
+}
+
+@test "dry-run: a bad value is a configuration error naming the option" {
+  hook_plugin_config '{"dry-run":"yes","caches":[{"id":"deps","key":"deps","paths":["deps"]}]}'
+  run_hook pre-command
+  assert_hook_status 2
+  assert_output --partial "option dry-run: 'dry-run' in plugin configuration must be true or false"
+}
+
+@test "a preset whose lock file is not committed: one warning naming it, the job goes on" {
+  hook_plugin_config '{"caches":[{"id":"gomod","template":"go"}]}'
+  printf 'module x\n' >"$HOOK_CHECKOUT/go.mod"
+  run_hook pre-command
+  assert_hook_status 0
+  assert_output --partial "'go.sum'"
+  assert_hook_exported SWIFT_CACHE_HIT_GOMOD miss
+  carry_exports
+  run_hook post-command
+  assert_hook_status 0
+  refute_output --partial "warning"
+  assert_output --partial "gomod: not saved: skipped in pre-command"
+}

@@ -34,7 +34,8 @@ cancel_after_retry() {
   pid=$(hook_binary_pid "$1" "$2") || fail "$2 did not start: $(cat "$1/output")"
   wait_for_line "$1/output" "retrying in" 20 || fail "no retry within 20 s: $(cat "$1/output")"
   grep -F "retrying in" "$1/output" | grep -qF -- "$3" || fail "the first retry was not of '$3': $(cat "$1/output")"
-  CANCEL_TEMP_BEFORE=$(temp_files | wc -l)
+  # The state file pre-command hands to post-command is the hook's, not a transfer's.
+  CANCEL_TEMP_BEFORE=$(temp_files | grep -cv '/swift-cache-state\.' || true)
   sent=$(now_ms)
   kill -TERM "$pid"
   wait_for_exit "$pid" 1 || {

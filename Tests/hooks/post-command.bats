@@ -60,3 +60,40 @@ setup() {
   assert_hook_status 0
   assert_shell_state_unchanged
 }
+
+@test "passes pre-command's state file to cache-save, then removes it and forgets the variable" {
+  local state=${HOOK_ENV[TMPDIR]}/swift-cache-state.AbC123
+  printf '{}' >"$state"
+  hook_env "SWIFT_CACHE_STATE_FILE=$state"
+
+  run_hook post-command
+
+  assert_hook_status 0
+  assert_equal "$(stub_args cache-save)" "$(printf '%s\n' --state-file "$state")"
+  assert_file_not_exist "$state"
+  refute_hook_exported SWIFT_CACHE_STATE_FILE
+}
+
+@test "a state file is removed even when cache-save fails" {
+  local state=${HOOK_ENV[TMPDIR]}/swift-cache-state.XyZ789
+  printf '{}' >"$state"
+  hook_env "SWIFT_CACHE_STATE_FILE=$state"
+  stub_exit cache-save 1
+
+  run_hook post-command
+
+  assert_hook_status 1
+  assert_file_not_exist "$state"
+}
+
+@test "SWIFT_CACHE_STATE_FILE naming a file that is not a state file: passed along, never removed" {
+  local other=$BATS_TEST_TMPDIR/precious.txt
+  printf 'keep me\n' >"$other"
+  hook_env "SWIFT_CACHE_STATE_FILE=$other"
+
+  run_hook post-command
+
+  assert_hook_status 0
+  assert_file_exist "$other"
+  assert_equal "$(stub_args cache-save)" "$(printf '%s\n' --state-file "$other")"
+}

@@ -9,6 +9,12 @@ setup() {
   stub_command cache-restore
 }
 
+# The names exported from cache-restore's export file: every changed export but
+# SWIFT_CACHE_STATE_FILE, which the hook sets itself (tested on its own below).
+exports_from_file() {
+  hook_changed_exports | grep -vx SWIFT_CACHE_STATE_FILE || true
+}
+
 @test "exports every line cache-restore writes, values taken literally" {
   # shellcheck disable=SC2016 # the point: these must stay unexpanded
   stub_exports cache-restore \
@@ -27,7 +33,7 @@ setup() {
   assert_hook_exported SWIFT_CACHE_MATCHED_KEY_QUOTES "say \"hi\" and 'bye'"
   # shellcheck disable=SC2016
   assert_hook_exported SWIFT_CACHE_MATCHED_KEY_DOLLARS '$HOME `id` $(id) \n'
-  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' SWIFT_CACHE_HIT_NODE_MODULES SWIFT_CACHE_MATCHED_KEY_DOLLARS \
+  assert_equal "$(exports_from_file)" "$(printf '%s\n' SWIFT_CACHE_HIT_NODE_MODULES SWIFT_CACHE_MATCHED_KEY_DOLLARS \
     SWIFT_CACHE_MATCHED_KEY_EMPTY SWIFT_CACHE_MATCHED_KEY_NODE_MODULES SWIFT_CACHE_MATCHED_KEY_QUOTES)"
   assert_shell_state_unchanged
 }
@@ -49,7 +55,7 @@ SWIFT_CACHE_MATCHED_KEY_UTF8=caf"$'\xc3\xa9'"
   run_hook pre-command
 
   assert_hook_status 0
-  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' SWIFT_CACHE_HIT_DEPS SWIFT_CACHE_MATCHED_KEY_UTF8)"
+  assert_equal "$(exports_from_file)" "$(printf '%s\n' SWIFT_CACHE_HIT_DEPS SWIFT_CACHE_MATCHED_KEY_UTF8)"
   assert_hook_exported SWIFT_CACHE_MATCHED_KEY_UTF8 "caf"$'\xc3\xa9'
   assert_line --partial "ignoring line 2 of cache-restore's export file: the value of SWIFT_CACHE_MATCHED_KEY_DEPS holds a control character."
   assert_line --partial "ignoring line 3 of cache-restore's export file: 'PATH' is not a name swift-cache exports"
@@ -85,7 +91,7 @@ PY
       if LC_ALL=C grep -q '[[:cntrl:]]' <<<"$(hook_exported "$name")"; then
         fail "round $round exported a control character in $name"
       fi
-    done < <(hook_changed_exports)
+    done < <(exports_from_file)
     assert_shell_state_unchanged
   done
 }
@@ -96,11 +102,36 @@ PY
   assert_hook_status 0
   assert_equal "$(stub_call_count cache-restore)" 1
   mapfile -t args < <(stub_args cache-restore)
-  assert_equal "${#args[@]}" 2
+  assert_equal "${#args[@]}" 4
   assert_equal "${args[0]}" --export-file
   assert_equal "${args[1]%/*}" "${HOOK_ENV[TMPDIR]}"
   assert_file_not_exist "${args[1]}"
   assert_equal "$(stub_cwd cache-restore)" "$HOOK_CHECKOUT"
+}
+
+@test "hands cache-restore a state file for post-command and exports its path itself" {
+  run_hook pre-command
+
+  assert_hook_status 0
+  mapfile -t args < <(stub_args cache-restore)
+  assert_equal "${args[2]}" --state-file
+  assert_equal "${args[3]%/*}" "${HOOK_ENV[TMPDIR]}"
+  assert_equal "$(hook_changed_exports)" SWIFT_CACHE_STATE_FILE
+  assert_hook_exported SWIFT_CACHE_STATE_FILE "${args[3]}"
+  # Kept for post-command, which removes it.
+  assert_file_exist "${args[3]}"
+  assert_shell_state_unchanged
+}
+
+@test "an export file line cannot set SWIFT_CACHE_STATE_FILE" {
+  stub_exports cache-restore "SWIFT_CACHE_STATE_FILE=$BATS_TEST_TMPDIR/elsewhere" 'SWIFT_CACHE_HIT_DEPS=miss'
+
+  run_hook pre-command
+
+  assert_hook_status 0
+  assert_line --partial "ignoring line 1 of cache-restore's export file: 'SWIFT_CACHE_STATE_FILE' is not a name swift-cache exports"
+  mapfile -t args < <(stub_args cache-restore)
+  assert_hook_exported SWIFT_CACHE_STATE_FILE "${args[3]}"
 }
 
 @test "cache-restore gets the agent's environment, including the plugin configuration" {
@@ -159,7 +190,7 @@ PY
   assert_hook_exported SWIFT_CACHE_HIT_BEFORE 1
   assert_hook_exported SWIFT_CACHE_HIT_AFTER 2
   assert_hook_exported SWIFT_CACHE_MATCHED_KEY_CODE "\$(touch $pwned)"
-  assert_equal "$(hook_changed_exports)" "$(printf '%s\n' SWIFT_CACHE_HIT_AFTER SWIFT_CACHE_HIT_BEFORE SWIFT_CACHE_MATCHED_KEY_CODE)"
+  assert_equal "$(exports_from_file)" "$(printf '%s\n' SWIFT_CACHE_HIT_AFTER SWIFT_CACHE_HIT_BEFORE SWIFT_CACHE_MATCHED_KEY_CODE)"
   assert_line --partial "ignoring line 2 of cache-restore's export file"
   assert_line --partial "ignoring line 3 of cache-restore's export file"
   assert_line "swift-cache: warning: ignoring line 4 of cache-restore's export file: it is not NAME=VALUE."
@@ -186,7 +217,7 @@ PY
 
   assert_hook_status 0
   assert_file_not_exist "$pwned"
-  assert_equal "$(hook_changed_exports)" SWIFT_CACHE_HIT_STILL_FINE
+  assert_equal "$(exports_from_file)" SWIFT_CACHE_HIT_STILL_FINE
   for line in 1 2 3 4 5 6 7; do
     assert_line --partial "ignoring line $line of cache-restore's export file"
   done
@@ -208,7 +239,7 @@ PY
   run_hook pre-command
 
   assert_hook_status 0
-  assert_equal "$(hook_changed_exports)" ""
+  assert_equal "$(exports_from_file)" ""
   assert_shell_state_unchanged
 }
 
@@ -275,4 +306,16 @@ PY
   assert_line --partial "cannot load the hook library from"
   assert_equal "$(stub_call_count cache-restore)" 0
   assert_shell_state_unchanged
+}
+
+@test "a failed or cancelled restore removes its state file: no post-command will read it" {
+  local code
+  for code in 1 2 130; do
+    stub_exit cache-restore "$code"
+    run_hook pre-command
+    assert_hook_status "$code"
+    refute_hook_exported SWIFT_CACHE_STATE_FILE
+    mapfile -t args < <(stub_args cache-restore)
+    assert_file_not_exist "${args[3]}"
+  done
 }

@@ -11,9 +11,13 @@
 # line and nothing else. So this is decided in bash, before the binary is
 # located or (worse) built, and before any store is touched.
 #
-# A step that names this plugin gets its caches from the plugin's own hook;
-# the agent hook then stands aside, so no cache is restored or saved twice.
-# (The binaries would otherwise read the same BUILDKITE_PLUGINS entry.)
+# A step that names this plugin gets its caches from the plugin's own hook.
+# Without BUILDKITE_PLUGIN_CONFIGURATION such a job is either an agent hook
+# beside that plugin, or the plugin's own hook after the agent dropped every
+# plugin variable because an option is null. Bash cannot tell them apart, so
+# the binary runs and decides from the options in BUILDKITE_PLUGINS: valid
+# ones mean the plugin's hook does the caching (it stands aside, one line),
+# broken ones are reported with their option path instead of caching nothing.
 #
 # Sourced into the agent's job shell: functions only.
 
@@ -21,7 +25,10 @@
 # $1: what the hook would do ("restore" or "save"), for the log line.
 # Returns 0: run the binary (plugin mode, or an agent hook with a cache file);
 #         1: nothing to do here (a line was printed; the hook succeeds);
-#         2: the repository's cache setup is wrong (an error was printed).
+#         2: the repository's cache setup is wrong (an error was printed);
+#         3: the step names this plugin but its options did not arrive: run
+#            the binary to check them (it stands aside or reports), without
+#            handing keys from pre-command to post-command.
 swift_cache__agent_mode_gate() {
   local swift_cache_phase=$1 swift_cache_checkout
 
@@ -31,8 +38,7 @@ swift_cache__agent_mode_gate() {
   fi
 
   if [[ -n ${BUILDKITE_PLUGINS:-} ]] && swift_cache__plugins_name_this_plugin "$BUILDKITE_PLUGINS"; then
-    swift_cache__info "the step's swift-cache plugin handles caching; the agent hook has nothing to $swift_cache_phase"
-    return 1
+    return 3
   fi
 
   # Where the binary looks: the job's checkout, else the working directory.

@@ -1,31 +1,11 @@
 import CacheRetry
 
-/// What both binaries do first: load the configuration and resolve every cache, reporting a
-/// configuration error in a `+++` section so the agent opens it.
+/// What both binaries do first: load the configuration and open the store, reporting a
+/// configuration error in a `+++` section so the agent opens it. Keys are not rendered here:
+/// post-command decides whether to save at all before it reads any file.
 struct CommandSetup {
     let configuration: Configuration
-    let caches: [ResolvedCache]
     let store: any CacheStore
-
-    enum Preparation {
-        /// Stop now with this status: a configuration error, nothing configured, or a dry run done.
-        case stop(JobExitStatus)
-        case run(CommandSetup)
-    }
-
-    /// The common start of both binaries: load, resolve, and handle `--dry-run`.
-    static func prepare(environment: JobEnvironment, log: BuildkiteLog, phase: String, dryRun: Bool) -> Preparation {
-        switch load(environment: environment, log: log, phase: phase) {
-        case .failure(let status): return .stop(status)
-        case .success(nil): return .stop(.success)
-        case .success(let setup?):
-            if dryRun {
-                DryRun.print(setup.caches, store: setup.store.displayName, log: log)
-                return .stop(.success)
-            }
-            return .run(setup)
-        }
-    }
 
     /// The job's store and log with a retrier on `policy`; retry lines go to the log, indented
     /// under the cache they belong to.
@@ -37,27 +17,46 @@ struct CommandSetup {
 
     /// nil with a status: stop now with that exit status (0 when there is nothing to do).
     static func load(environment: JobEnvironment, log: BuildkiteLog, phase: String) -> Result<CommandSetup?, JobExitStatus> {
+        let configuration: Configuration
         do {
-            guard let configuration = try ConfigurationLoader.load(environment) else {
-                log.line("swift-cache: no caches configured for this job (no plugin options, no .buildkite/cache.yml); nothing to \(phase)")
+            switch try ConfigurationLoader.loadForJob(environment) {
+            case .nothing(let reason):
+                log.line("swift-cache: \(reason); nothing to \(phase)")
                 return .success(nil)
+            case .configured(let loaded):
+                configuration = loaded
             }
             try checkScopeIsUTF8(environment)
-            let caches = try ResolvedCache.resolveAll(configuration, environment: environment).filter { cache in
-                guard let reason = cache.paths.lazy.compactMap({
-                    $0.escapingParent(checkout: environment.checkoutDirectory, home: environment.homeDirectory)
-                }).first else { return true }
-                log.warning("\(cache.id): skipped: \(reason); a cache path must stay inside it, so this cache is neither restored nor saved")
-                return false
-            }
-            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment, log: log)
-            return .success(CommandSetup(configuration: configuration, caches: caches, store: store))
         } catch {
-            log.errorSection(":warning: swift-cache: configuration error")
+            return .failure(reportConfigurationError(error, log: log))
+        }
+        do {
+            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment, log: log)
+            return .success(CommandSetup(configuration: configuration, store: store))
+        } catch {
+            log.errorSection(":warning: swift-cache: store error")
             log.line("\(error)")
-            log.line("Fix the cache definition above; the job stops here so a broken cache setup is not silently ignored.")
+            if case StoreError.missingCredentials = error {
+                log.line("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) "
+                         + "in the agent's environment, or AWS_PROFILE with a credentials file; see the README's S3 section.")
+            } else {
+                log.line("Fix the store setting above (the 'store' option or BUILDKITE_CACHE_STORE_URL); the job stops here "
+                         + "so a broken cache setup is not silently ignored.")
+            }
             return .failure(.configurationError)
         }
+    }
+
+    /// Prints a configuration error in an error section and returns the status that ends the job.
+    static func reportConfigurationError(_ error: ConfigurationError, log: BuildkiteLog) -> JobExitStatus {
+        log.errorSection(":warning: swift-cache: configuration error")
+        log.line("\(error)")
+        if error.source == ConfigurationLoader.stepPluginSource {
+            log.line("The agent passes no options at all to a plugin with a null option, so without this check the "
+                     + "plugin would silently cache nothing.")
+        }
+        log.line("Fix the cache definition above; the job stops here so a broken cache setup is not silently ignored.")
+        return .configurationError
     }
 }
 

@@ -30,6 +30,16 @@ public struct CacheDefinition: Sendable {
         index < pathMarks.count ? pathMarks[index] ?? origin.mark : origin.mark
     }
 
+    /// When a preset supplied the key: the preset's name and the lock files its key checksums.
+    /// A repository without them (a Go module with no go.sum yet) skips the cache instead of
+    /// failing the job, since the user never wrote the checksum.
+    public let preset: (name: String, lockFiles: [String])?
+
+    /// An error about this definition, at `mark` or else where the definition starts.
+    func error(_ message: String, at mark: YAMLMark? = nil) -> ConfigurationError {
+        ConfigurationError(source: origin.source, mark: mark ?? origin.mark, message: "cache '\(id)': \(message)")
+    }
+
     public struct Origin: Sendable, CustomStringConvertible {
         public let source: String
         public let mark: YAMLMark?
@@ -41,9 +51,10 @@ public struct CacheDefinition: Sendable {
 
     public init(id: String, key: KeyTemplate, fallbackKeys: [KeyTemplate], paths: [String], origin: Origin,
                 keyMark: YAMLMark? = nil, fallbackKeyMarks: [YAMLMark?] = [], pathMarks: [YAMLMark?] = [],
-                symlinks: SymlinkPolicy? = nil) {
+                symlinks: SymlinkPolicy? = nil, preset: (name: String, lockFiles: [String])? = nil) {
         self.pathMarks = pathMarks
         self.symlinks = symlinks
+        self.preset = preset
         self.keyMark = keyMark
         self.fallbackKeyMarks = fallbackKeyMarks
         self.id = id

@@ -47,6 +47,13 @@ enum DependencyFormat {
                 fallbacks.append(try Validation.template(text, what: "fallback key", cache: id, source: source, node: item))
                 fallbackMarks.append(item.mark)
             }
+        } else if preset != nil, reader.has("key") {
+            // The preset's fallback starts like the preset's key, never like this one: derive it
+            // from this key instead (its text before the first checksum), or have none.
+            if let prefix = key.textBeforeFirstChecksum {
+                fallbacks.append(try Validation.template(prefix, what: "fallback key", cache: id, source: source, node: keyNode ?? node))
+                fallbackMarks.append((keyNode ?? node).mark)
+            }
         } else if let preset {
             for text in preset.fallbackKeys {
                 fallbacks.append(try Validation.template(text, what: "fallback key", cache: id, source: source, node: node))
@@ -72,6 +79,7 @@ enum DependencyFormat {
         return CacheDefinition(
             id: id, key: key, fallbackKeys: fallbacks, paths: paths,
             origin: .init(source: source, mark: node.mark),
-            keyMark: (keyNode ?? node).mark, fallbackKeyMarks: fallbackMarks, pathMarks: pathMarks, symlinks: symlinks)
+            keyMark: (keyNode ?? node).mark, fallbackKeyMarks: fallbackMarks, pathMarks: pathMarks, symlinks: symlinks,
+            preset: preset.flatMap { reader.has("key") ? nil : ($0.name, $0.lockFiles) })
     }
 }

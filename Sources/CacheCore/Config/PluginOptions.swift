@@ -31,12 +31,15 @@ public struct PluginOptions: Sendable {
     public var binaryDir: String?
     /// Which symlinks restores create, for every cache that does not set its own `symlinks`.
     public var symlinks: SymlinkPolicy = .anywhere
+    /// Print the resolved keys and paths and stop, touching neither the store nor the files: the
+    /// binaries' `--dry-run`, reachable from a pipeline.
+    public var dryRun = false
 
     public init() {}
 
     static let keys = ["caches", "config", "store", "save-when", "concurrency", "fail-on-error",
                        "save-on-fork-pull-requests", "save-branches", "compression-level", "retry", "annotate", "binary-dir",
-                       "symlinks", "restore-timeout", "save-timeout"]
+                       "symlinks", "restore-timeout", "save-timeout", "dry-run"]
 
     /// Reads the options mapping over `base` (the agent environment's defaults); `caches` entries
     /// may use either definition format.
@@ -66,6 +69,7 @@ public struct PluginOptions: Sendable {
         options.symlinks = try Validation.symlinks(&reader) ?? options.symlinks
         options.restoreTimeout = try timeout("restore-timeout", &reader) ?? options.restoreTimeout
         options.saveTimeout = try timeout("save-timeout", &reader) ?? options.saveTimeout
+        options.dryRun = try reader.bool("dry-run") ?? options.dryRun
         try reader.finish(allowed: keys)
         return options
     }

@@ -20,60 +20,85 @@ public struct ResolvedCache: Sendable {
             cacheID: definition.id,
             checkoutDirectory: environment.checkoutDirectory,
             environment: environment.variables)
-        func fail(_ message: String, at mark: YAMLMark? = nil) -> ConfigurationError {
-            ConfigurationError(source: definition.origin.source, mark: mark ?? definition.origin.mark,
-                               message: "cache '\(definition.id)': \(message)")
-        }
-        /// A key is data from branches and environment values; a control character in it could
-        /// become a log section or an export line of its own, so it is a mistake to fix, not data.
-        func checked(_ rendered: String, what: String, at mark: YAMLMark?) throws(ConfigurationError) -> String {
-            for name in environment.nonUTF8Names.sorted() {
-                if let value = environment.variables[name], !value.isEmpty, rendered.contains(value) {
-                    throw fail("the \(what) takes the value of \(name), which holds bytes that are not UTF-8; "
-                               + "two different values would make one key. Use UTF-8, or leave it out of the key", at: mark)
-                }
-            }
-            if rendered.containsControlCharacters {
-                throw fail("the \(what) renders to '\(rendered.escapingControlCharacters())', which holds a control character "
-                           + "(a line break, tab or escape, from a branch name or an environment value); "
-                           + "keys must be printable text", at: mark)
-            }
-            return rendered
-        }
         let key: String
         var fallbacks: [String] = []
         do {
             key = try definition.key.render(in: context)
         } catch {
-            throw fail("\(error)")
+            throw definition.error("\(error)", at: definition.keyMark)
         }
-        _ = try checked(key, what: "key", at: definition.keyMark)
+        try checkKey(key, what: "key", of: definition, at: definition.keyMark, environment: environment)
         for (index, template) in definition.fallbackKeys.enumerated() {
+            let mark = index < definition.fallbackKeyMarks.count ? definition.fallbackKeyMarks[index] : nil
             let rendered: String
             do {
                 rendered = try template.render(in: context)
             } catch {
-                throw fail("\(error)")
+                throw definition.error("\(error)", at: mark)
             }
-            let mark = index < definition.fallbackKeyMarks.count ? definition.fallbackKeyMarks[index] : nil
-            _ = try checked(rendered, what: "fallback key", at: mark)
+            try checkKey(rendered, what: "fallback key", of: definition, at: mark, environment: environment)
             if !fallbacks.contains(rendered) && rendered != key { fallbacks.append(rendered) }
         }
+        return try withKeys(definition, key: key, fallbackKeys: fallbacks, environment: environment)
+    }
+
+    /// The cache with keys resolved earlier (by pre-command, handed over in the state file): only
+    /// the paths are placed. The keys must already have passed `checkKey`.
+    static func withKeys(_ definition: CacheDefinition, key: String, fallbackKeys: [String],
+                         environment: JobEnvironment) throws(ConfigurationError) -> ResolvedCache {
         var paths: [CachePath] = []
         for written in definition.paths {
             do {
                 paths.append(try CachePath(written, checkout: environment.checkoutDirectory, home: environment.homeDirectory))
             } catch {
-                throw fail("\(error)")
+                throw definition.error("\(error)")
             }
         }
-        return ResolvedCache(definition: definition, key: key, fallbackKeys: fallbacks, paths: paths)
+        return ResolvedCache(definition: definition, key: key, fallbackKeys: fallbackKeys, paths: paths)
+    }
+
+    /// A key is data from branches and environment values; a control character in it could
+    /// become a log section or an export line of its own, so it is a mistake to fix, not data.
+    /// A value that was not UTF-8 is refused too: read as text, two different values would make
+    /// one key.
+    static func checkKey(_ rendered: String, what: String, of definition: CacheDefinition,
+                         at mark: YAMLMark?, environment: JobEnvironment? = nil) throws(ConfigurationError) {
+        for name in (environment?.nonUTF8Names ?? []).sorted() {
+            if let value = environment?.variables[name], !value.isEmpty, rendered.contains(value) {
+                throw definition.error("the \(what) takes the value of \(name), which holds bytes that are not UTF-8; "
+                                       + "two different values would make one key. Use UTF-8, or leave it out of the key", at: mark)
+            }
+        }
+        if rendered.containsControlCharacters {
+            throw definition.error("the \(what) renders to '\(rendered.escapingControlCharacters())', which holds a control character "
+                                   + "(a line break, tab or escape, from a branch name or an environment value); "
+                                   + "keys must be printable text", at: mark)
+        }
+    }
+
+    /// Why a cache that a preset keys on a lock file cannot be used in this checkout, or nil.
+    /// A repository without the lock file (a Go module with no go.sum, a Swift library without
+    /// Package.resolved) has nothing to key the cache on; that is routine, not a broken setup.
+    static func missingLockFile(_ definition: CacheDefinition, environment: JobEnvironment) -> String? {
+        guard let preset = definition.preset else { return nil }
+        do {
+            _ = try FileChecksum.checksum(of: preset.lockFiles, in: environment.checkoutDirectory)
+            return nil
+        } catch {
+            let names = preset.lockFiles.map { "'\($0)'" }.joined(separator: " or ")
+            return "its template '\(preset.name)' keys it on \(names), which is not in the checkout "
+                + "(\(environment.checkoutDirectory)); skipping it (commit the lock file to cache it)"
+        }
     }
 
     public static func resolveAll(_ configuration: Configuration, environment: JobEnvironment) throws(ConfigurationError) -> [ResolvedCache] {
         var result: [ResolvedCache] = []
         for definition in configuration.caches {
-            result.append(try resolve(definition, environment: environment))
+            do {
+                result.append(try resolve(definition, environment: environment))
+            } catch {
+                throw configuration.locating(error)
+            }
         }
         try checkPlacedPathsDoNotOverlap(result)
         return result
@@ -99,9 +124,11 @@ public struct ResolvedCache: Sendable {
         }
     }
 
-    /// The suffix of exported variable names: `node_modules` → `NODE_MODULES`. Ids are ASCII
-    /// letters, digits and `_` (checked at load time); anything else would become `_`.
-    public var environmentName: String {
+    /// The suffix of exported variable names: `node_modules` → `NODE_MODULES`.
+    public var environmentName: String { Self.environmentName(of: id) }
+
+    /// Ids are ASCII letters, digits and `_` (checked at load time); anything else would become `_`.
+    static func environmentName(of id: String) -> String {
         String(decoding: id.utf8.map { byte -> UInt8 in
             switch byte {
             case 0x61...0x7A: byte - 0x20

@@ -27,7 +27,7 @@ public enum Annotation {
             let outcome: String
             switch result.outcome {
             case .saved: outcome = "💾 saved \(Formatting.bytes(result.archiveBytes))"
-            case .alreadyCached: outcome = "✔️ already cached"
+            case .alreadyCached, .alreadySavedByAnotherJob: outcome = "✔️ already cached"
             case .skipped: outcome = "➖ skipped"
             case .failed: outcome = "⚠️ failed"
             }

@@ -14,13 +14,14 @@ public enum ExportFile {
 
     /// The lines for these results. A value that breaks the format (which validation upstream
     /// should already have made impossible) is left out and reported in `refused`.
-    public static func lines(for results: [RestoreResult]) -> (lines: [String], refused: [String]) {
+    /// Caches in `skipped` (ids of caches that were not looked up at all) read as misses.
+    public static func lines(for results: [RestoreResult], skipped: [String] = []) -> (lines: [String], refused: [String]) {
         var lines: [String] = []
         var refused: [String] = []
-        for result in results {
-            let suffix = result.cache.environmentName
-            let pairs = [(hitPrefix + suffix, result.outcome.hitValue),
-                         (matchedKeyPrefix + suffix, result.outcome.matchedKey ?? "")]
+        let outcomes = results.map { ($0.cache.environmentName, $0.outcome.hitValue, $0.outcome.matchedKey ?? "") }
+            + skipped.map { (ResolvedCache.environmentName(of: $0), "miss", "") }
+        for (suffix, hit, matched) in outcomes {
+            let pairs = [(hitPrefix + suffix, hit), (matchedKeyPrefix + suffix, matched)]
             for (name, value) in pairs {
                 if isExportable(name: name, value: value) {
                     lines.append(name + "=" + value)

@@ -25,6 +25,9 @@ enum ResultLines {
                           duration: result.duration, verb: "archived")
         case .alreadyCached:
             return "✔️  \(id): '\(result.cache.key)' is already cached (\(Formatting.duration(result.duration)))"
+        case .alreadySavedByAnotherJob:
+            return "✔️  \(id): found '\(result.cache.key)' already saved by another job when committing; kept that entry "
+                + "(\(Formatting.duration(result.duration)))"
         case .skipped(let reason):
             return "➖ \(id): not saved: \(reason)"
         case .failed(let reason):
@@ -33,7 +36,7 @@ enum ResultLines {
     }
 
     private static func figures(archive: Int64, content: Int64, files: Int, duration: Duration, verb: String) -> String {
-        "archive \(Formatting.bytes(archive)), \(verb) \(Formatting.bytes(content)) in \(files) files, "
+        "archive \(Formatting.bytes(archive)), \(verb) \(Formatting.bytes(content)) in \(Formatting.count(files, "file")), "
             + "ratio \(Formatting.ratio(archive, content)), \(Formatting.speed(content, over: duration)), "
             + Formatting.duration(duration)
     }

@@ -50,7 +50,9 @@ public struct Saver: Sendable {
         for path in cache.paths {
             var info = stat()
             if lstat(path.absolutePath, &info) != 0 {
-                context.log.warning("\(cache.id): '\(path.written)' does not exist; saving without it")
+                // Routine (a Rust project without git dependencies has no ~/.cargo/git): one
+                // plain line, not a warning that every job of the pipeline repeats.
+                context.log.line("   \(cache.id): '\(path.written)' does not exist; saving the other paths")
                 continue
             }
             sources.append(ArchiveSource(name: path.memberName, path: path.absolutePath))
@@ -81,14 +83,18 @@ public struct Saver: Sendable {
             branch: context.environment.branch, job: context.environment["BUILDKITE_JOB_ID"])
         let scope = StoreScope(organization: context.environment.organization,
                                pipeline: context.environment.pipeline, branch: context.environment.branch)
+        let committed: CommitOutcome
         do {
             // A cancelled job stores nothing, even when its archive was finished.
             try Task.checkCancellation()
             try await store.putBlob(from: archivePath, digest: report.sha256, retrier: context.retrier)
-            try await context.call("commit '\(key)'") { try await store.commit(entry, scope: scope) }
+            committed = try await context.call("commit '\(key)'") { try await store.commit(entry, scope: scope) }
         } catch {
             unlink(archivePath)
             return SaveResult(cache: cache, outcome: .failed(reason: "could not store the cache: \(error)"))
+        }
+        if committed == .alreadySaved {
+            return SaveResult(cache: cache, outcome: .alreadySavedByAnotherJob)
         }
         var result = SaveResult(cache: cache, outcome: .saved)
         result.archiveBytes = report.compressedBytes

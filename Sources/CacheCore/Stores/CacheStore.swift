@@ -29,8 +29,9 @@ public protocol CacheStore: Sendable {
     /// Stores the file as the blob named `digest`, taking the file over (it is gone afterwards).
     func putBlob(from path: String, digest: String, retrier: Retrier) async throws
 
-    /// Makes the entry visible. Only called after its blob is stored.
-    func commit(_ entry: CacheEntry, scope: StoreScope) async throws
+    /// Makes the entry visible, unless an entry for its key is there already (another job saved
+    /// the same key at the same time): that one is kept whole. Only called after its blob is stored.
+    func commit(_ entry: CacheEntry, scope: StoreScope) async throws -> CommitOutcome
 
     /// Removes this entry (its blob may stay for other entries) so a bad cache is saved again; does
     /// nothing when the key now names another blob.
@@ -43,6 +44,13 @@ extension CacheStore {
         try await newestEntry(prefix: prefix, scope: scope,
                               retrier: Retrier(policy: RetryPolicy(attempts: 1, strategy: .constant(.zero), jitter: .zero)) { _ in })
     }
+}
+
+/// What a commit did.
+public enum CommitOutcome: Sendable, Equatable {
+    case committed
+    /// An entry for the key existed already; it was left as it was.
+    case alreadySaved
 }
 
 /// A blob on local disk, to be read once.
@@ -61,12 +69,14 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case blobMissing(digest: String)
     case badEntry(String)
     case badURL(String)
+    /// An S3 store without usable credentials: a setting of the agent, not of the pipeline.
+    case missingCredentials(String)
 
     public var description: String {
         switch self {
         case .blobMissing(let digest): "the blob \(digest.prefix(12))… named by the entry is missing"
         case .badEntry(let message): "unreadable cache entry: \(message)"
-        case .badURL(let message): message
+        case .badURL(let message), .missingCredentials(let message): message
         }
     }
 }

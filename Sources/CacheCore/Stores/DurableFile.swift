@@ -11,6 +11,40 @@ import Darwin
 /// never a torn one, and two jobs writing at once need no lock: the last rename wins whole.
 enum DurableFile {
     static func store(_ data: Data, at path: String, temporaryDirectory: String) throws {
+        let temp = try writeTemporary(data, temporaryDirectory: temporaryDirectory)
+        do {
+            try move(temp, to: path)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// Like `store`, but only when nothing is at `path` yet: the new file is hard-linked into
+    /// place, which fails with EEXIST instead of replacing. Returns false when `path` was taken.
+    /// File systems without hard links fall back to `store` (the last writer wins whole).
+    static func storeIfAbsent(_ data: Data, at path: String, temporaryDirectory: String) throws -> Bool {
+        let temp = try writeTemporary(data, temporaryDirectory: temporaryDirectory)
+        defer { unlink(temp) }
+        let directory = (path as NSString).deletingLastPathComponent
+        try makeDirectories(directory)
+        if link(temp, path) == 0 {
+            syncDirectory(directory)
+            return true
+        }
+        switch errno {
+        case EEXIST:
+            return false
+        case EPERM, EOPNOTSUPP, EXDEV, EMLINK:
+            try move(temp, to: path)
+            return true
+        default:
+            throw FileSystemError.current(path: path)
+        }
+    }
+
+    /// `data` in a new, fsynced file in `temporaryDirectory`; returns its path.
+    private static func writeTemporary(_ data: Data, temporaryDirectory: String) throws -> String {
         let temp = temporaryDirectory + "/" + UUID().uuidString + ".tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystemError.current(path: temp) }
@@ -33,8 +67,8 @@ enum DurableFile {
             }
             guard fsync(fd) == 0 else { throw FileSystemError.current(path: temp) }
         }
-        try move(temp, to: path)
         ok = true
+        return temp
     }
 
     /// fsync a finished file, then rename it into place and make the rename itself durable.

@@ -52,7 +52,7 @@ public struct FileStore: CacheStore {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            if !FileManager.default.fileExists(atPath: directory) { return nil }
+            if try Self.isAbsent(directory) { return nil }
             throw FileSystemError.current(path: directory)
         }
         var newest: CacheEntry?
@@ -69,10 +69,20 @@ public struct FileStore: CacheStore {
     /// from a newer version of the plugin) rather than failing every restore of the pipeline.
     func readEntry(at path: String) throws -> CacheEntry? {
         guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) { throw FileSystemError.current(path: path) }
-            return nil
+            if try Self.isAbsent(path) { return nil }
+            throw FileSystemError.current(path: path, fallback: EACCES)
         }
         return CacheEntry.readable(from: data)
+    }
+
+    /// True only when `path` plainly does not exist (ENOENT: a fresh store, a key never saved).
+    /// Anything else is a broken store, not a miss: a store path that is a regular file (ENOTDIR),
+    /// a directory the agent may not read (EACCES). Those throw, so `fail-on-error` sees them.
+    static func isAbsent(_ path: String) throws -> Bool {
+        var info = stat()
+        if stat(path, &info) == 0 { return false }
+        if errno == ENOENT { return true }
+        throw FileSystemError.current(path: path)
     }
 
     public func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob {
@@ -114,9 +124,13 @@ public struct FileStore: CacheStore {
         }
     }
 
-    public func commit(_ entry: CacheEntry, scope: StoreScope) async throws {
+    /// Never replaces an entry: of two jobs committing one key at once, the first keeps it whole
+    /// and the second learns that it lost.
+    public func commit(_ entry: CacheEntry, scope: StoreScope) async throws -> CommitOutcome {
         try DurableFile.makeDirectories(temporaryDirectory)
-        try DurableFile.store(try entry.encoded(), at: entryPath(key: entry.key, scope: scope), temporaryDirectory: temporaryDirectory)
+        let stored = try DurableFile.storeIfAbsent(try entry.encoded(), at: entryPath(key: entry.key, scope: scope),
+                                                   temporaryDirectory: temporaryDirectory)
+        return stored ? .committed : .alreadySaved
     }
 
     public func expire(_ entry: CacheEntry, scope: StoreScope) async throws {

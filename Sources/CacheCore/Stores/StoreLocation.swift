@@ -39,6 +39,8 @@ public enum StoreLocation {
                 return try S3Store(url: text, environment: environment.variables, home: home, log: log)
             } catch let error as S3LocationError {
                 throw StoreError.badURL("\(source): \(error.message)")
+            } catch let error as S3CredentialsError {
+                throw StoreError.missingCredentials("\(source) names an S3 store, but \(error.message)")
             }
         }
         throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path or s3://bucket/prefix")

@@ -7,16 +7,25 @@ public struct JobContext: Sendable {
     public let store: any CacheStore
     public let log: BuildkiteLog
     public let retrier: Retrier
+    /// Records a store call that gave up on a passing fault, for post-command.
+    public let health: StoreHealth
 
-    public init(environment: JobEnvironment, store: any CacheStore, log: BuildkiteLog, retrier: Retrier) {
+    public init(environment: JobEnvironment, store: any CacheStore, log: BuildkiteLog, retrier: Retrier,
+                health: StoreHealth = StoreHealth()) {
         self.environment = environment
         self.store = store
         self.log = log
         self.retrier = retrier
+        self.health = health
     }
 
     /// One store call, retried on its own under the policy.
     func call<T: Sendable>(_ what: String, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
-        try await retrier.run(what, body)
+        do {
+            return try await retrier.run(what, body)
+        } catch {
+            health.record(error, during: what)
+            throw error
+        }
     }
 }

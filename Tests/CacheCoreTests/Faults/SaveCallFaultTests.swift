@@ -63,9 +63,10 @@ extension FaultInjection {
                  traffic: plain.adding([.putEntry: 2]), retried: 2, ending: .saved),
             Case(name: "commit PUT: reset once", rules: [FaultRule(.putEntry, .reset, times: 1)],
                  traffic: plain.adding([.putEntry: 1]), retried: 1, ending: .saved),
-            // S3 stored it; the retry's If-None-Match finds the key taken (412), which is success.
+            // S3 stored it; the retry's If-None-Match finds the key taken (412), and one GET of the
+            // entry shows it is ours (our digest and job), not another job's: success.
             Case(name: "commit PUT: answer lost once", rules: [FaultRule(.putEntry, .lostAnswer, times: 1)],
-                 traffic: plain.adding([.putEntry: 1]), retried: 1, ending: .saved),
+                 traffic: plain.adding([.putEntry: 1, .getEntry: 1]), retried: 1, ending: .saved),
             // A 403 from S3 is final, but an HTML page is not S3 speaking: retried whatever its status.
             Case(name: "commit PUT: a proxy's HTML page with 403 once", rules: [FaultRule(.putEntry, .htmlPage(status: 403), times: 1)],
                  traffic: plain.adding([.putEntry: 1]), retried: 1, ending: .saved),

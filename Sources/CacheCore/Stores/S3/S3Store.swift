@@ -176,9 +176,19 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
         unlink(path)
     }
 
-    public func commit(_ entry: CacheEntry, scope: StoreScope) async throws {
-        _ = try await client.put(entryKey(entry.key, scope: scope), bytes: Array(try entry.encoded()),
-                                 contentType: "application/json", onlyIfAbsent: true)
+    /// `If-None-Match: *` keeps the first entry of a key. A 412 after a retry may be our own
+    /// first attempt, whose answer was lost: an entry with our digest and job counts as ours.
+    public func commit(_ entry: CacheEntry, scope: StoreScope) async throws -> CommitOutcome {
+        let key = entryKey(entry.key, scope: scope)
+        switch try await client.put(key, bytes: Array(try entry.encoded()), contentType: "application/json", onlyIfAbsent: true) {
+        case .stored:
+            return .committed
+        case .alreadyExists:
+            if let current = try? await readEntry(key), current.digest == entry.digest, current.job == entry.job {
+                return .committed
+            }
+            return .alreadySaved
+        }
     }
 
     /// Reads the entry first: a save may have replaced the bad entry since we read it, and that
