@@ -56,14 +56,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "cache-restore",
+        // Both commands live in CacheCLI so that one executable can answer both names (a release
+        // artifact ships cache-restore once, with cache-save linked to it); the two executables
+        // of the development build are a line each.
+        .target(
+            name: "CacheCLI",
             dependencies: ["CacheCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(
-            name: "cache-save",
-            dependencies: ["CacheCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "cache-restore", dependencies: ["CacheCLI"]),
+        .executableTarget(name: "cache-save", dependencies: ["CacheCLI"]),
         // Fuzz targets for untrusted input (issue 6). A normal build makes regression runners that
         // replay a corpus directory; scripts/fuzz rebuilds them with -DFUZZING and libFuzzer.
         .target(name: "FuzzSupport"),
@@ -74,6 +75,7 @@ let package = Package(
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
         .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3"]),
+        .testTarget(name: "CacheCLITests", dependencies: ["CacheCLI"]),
         .testTarget(
             name: "CacheCoreTests",
             dependencies: [

@@ -27,12 +27,6 @@ make_deps() {
   printf 'tool\n' >"$HOOK_HOME/.tool/config"
 }
 
-# Content, type and mode of every path under $1 (mtimes left out: a restore keeps them, a fresh
-# copy for comparison would not).
-tree_digest() {
-  (cd -- "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort)
-}
-
 @test "a miss, then a save, then an exact hit restores the tree whole" {
   make_deps
   expected=$(tree_digest "$HOOK_CHECKOUT/deps")

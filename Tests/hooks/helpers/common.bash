@@ -41,6 +41,12 @@ tree_listing() {
   (cd -- "$1" && find . -printf '%p %y %s %m %T@\n' | LC_ALL=C sort)
 }
 
+# Content, type and mode of every path under $1 (mtimes left out: a restore keeps them, a fresh
+# copy for comparison would not).
+tree_digest() {
+  (cd -- "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort)
+}
+
 # Where the hooks build when nothing overrides it (HOME is the harness's).
 default_build_root() {
   printf '%s\n' "$HOOK_HOME/.cache/swift-cache/builds"
