@@ -16,11 +16,15 @@ public struct ArchiveReport: Sendable, Hashable {
     /// device nodes, FIFOs and sockets, entries of members nobody asked for,
     /// files that changed while they were read.
     public var warnings: [String]
+    /// Members asked for that the archive does not hold (their path did not exist when it was
+    /// saved): routine, so not a warning; nothing was created for them.
+    public var missingMembers: [String]
 
     public init(
         sha256: String, compressedBytes: Int64, contentBytes: Int64,
-        files: Int, directories: Int, symlinks: Int, hardlinks: Int, warnings: [String]
+        files: Int, directories: Int, symlinks: Int, hardlinks: Int, warnings: [String], missingMembers: [String] = []
     ) {
+        self.missingMembers = missingMembers
         self.sha256 = sha256
         self.compressedBytes = compressedBytes
         self.contentBytes = contentBytes

@@ -112,14 +112,12 @@ final class EntryExtractor {
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw ArchiveError(.io, "cannot finish extracting \(input.path): \(LibArchive.message(writer))")
         }
-        for member in table.members where !extractedMembers.contains(member.name) {
-            warnings.append("member '\(member.name)' is not in the archive; nothing was created at \(PathBytesSyntax.display(member.destination))")
-        }
+        let missingMembers = table.members.map(\.name).filter { !extractedMembers.contains($0) }
         release()
 
         let report = ArchiveReport(
             sha256: input.finalizeDigest(), compressedBytes: input.bytesRead, contentBytes: contentBytes,
-            files: files, directories: directories, symlinks: symlinks, hardlinks: hardlinks, warnings: warnings)
+            files: files, directories: directories, symlinks: symlinks, hardlinks: hardlinks, warnings: warnings, missingMembers: missingMembers)
         throttle.finish(progressNow())
         return report
     }

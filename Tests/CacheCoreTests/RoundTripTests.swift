@@ -216,7 +216,7 @@ struct RoundTripTests {
             init(_ inner: FileStore, other: CacheEntry) { self.inner = inner; self.other = other }
             var displayName: String { inner.displayName }
             func entry(key: String, scope: StoreScope) async throws -> CacheEntry? { try await inner.entry(key: key, scope: scope) }
-            func newestEntry(prefix: String, scope: StoreScope) async throws -> CacheEntry? { nil }
+            func newestEntry(prefix: String, scope: StoreScope, retrier: Retrier) async throws -> CacheEntry? { nil }
             func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob { try await inner.fetchBlob(for: entry, retrier: retrier) }
             func temporaryArchivePath() throws -> String { try inner.temporaryArchivePath() }
             func putBlob(from path: String, digest: String, retrier: Retrier) async throws {

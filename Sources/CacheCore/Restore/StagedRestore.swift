@@ -31,6 +31,10 @@ struct StagedRestore: Sendable {
             throw error
         }
         for warning in report.warnings { log.warning("\(cache.id): \(warning)") }
+        for member in report.missingMembers {
+            let written = cache.paths.first { $0.memberName == member }?.written ?? member
+            log.line("   \(cache.id): '\(written)' is not in this cache (it did not exist when the cache was saved); left as it is")
+        }
         let present = planned.filter { FileManager.default.fileExists(atPath: $0.staging) || isSymlink($0.staging) }
         return StagedRestore(stagings: present, report: report)
     }
