@@ -31,6 +31,26 @@ struct AnnotationTests {
         #expect(scratch.read("annotate-body")?.contains("`deps` ✅ exact hit") == true)
     }
 
+    @Test func underTheHooksAJobAppendsOneRowWithRestoreAndSave() async throws {
+        let scratch = try Scratch()
+        try scratch.write("checkout/deps/a.txt", "alpha")
+        try scratch.write("bin/buildkite-agent", """
+            #!/bin/sh
+            cat >> "\(scratch.path)/annotate-bodies"
+            """, mode: 0o755)
+        let env = jobEnvironment(scratch, configuration: #"{"caches":[{"id":"deps","key":"deps-1","paths":["deps"]}]}"#,
+                                 extra: ["PATH": scratch.path + "/bin", "BUILDKITE_LABEL": "test", "BUILDKITE_COMMAND_EXIT_STATUS": "0"])
+        let state = scratch.path + "/state"
+        let captured = CapturedLog()
+        #expect(await RestoreJob.run(environment: env, log: captured.log, exportFile: nil, dryRun: false, stateFile: state) == .success)
+        #expect(!scratch.exists("annotate-bodies"))
+        #expect(await SaveJob.run(environment: env, log: captured.log, dryRun: false, stateFile: state) == .success)
+        let bodies = try #require(scratch.read("annotate-bodies"))
+        #expect(bodies.split(separator: "\n").count == 1, "\(bodies)")
+        #expect(bodies.contains("**test** restored: `deps` ➖ miss"))
+        #expect(bodies.contains("; saved: `deps` 💾 saved"))
+    }
+
     @Test func aFailingAgentIsOnlyAWarning() async throws {
         let scratch = try Scratch()
         let bin = try fakeAgent(scratch, status: 3)

@@ -28,7 +28,7 @@ struct PathOverlapAndSymlinkOptionTests {
 
     @Test func theCachesFormatIsCheckedToo() throws {
         let failure = try error(#"{"caches":[{"name":"n","cache_key":["v1"],"target_paths":["node_modules","node_modules/.cache"]}]}"#)
-        #expect(failure.description.contains(":1:"), "\(failure)")
+        #expect(failure.description.contains("option caches[0].target_paths[1]"), "\(failure)")
         #expect(failure.message.contains("overlaps"))
     }
 
@@ -71,10 +71,10 @@ struct PathOverlapAndSymlinkOptionTests {
 
     @Test func aBadSymlinksValueIsAPositionedError() throws {
         let perCache = try error(#"{"caches":[{"id":"a","key":"k","paths":["x"],"symlinks":"outside"}]}"#)
-        #expect(perCache.description.contains("BUILDKITE_PLUGIN_CONFIGURATION):1:"), "\(perCache)")
+        #expect(perCache.description.contains("BUILDKITE_PLUGIN_CONFIGURATION), option caches[0].symlinks"), "\(perCache)")
         #expect(perCache.message.contains("anywhere, inside"), "\(perCache)")
         let pluginWide = try error(#"{"symlinks":true,"caches":[]}"#)
-        #expect(pluginWide.description.contains(":1:"), "\(pluginWide)")
+        #expect(pluginWide.description.contains("option symlinks"), "\(pluginWide)")
         let fleet = try error(#"{"caches":[]}"#, extra: ["SWIFT_CACHE_SYMLINKS": "all"])
         #expect(fleet.description.contains("SWIFT_CACHE_SYMLINKS"))
         #expect(fleet.message.contains("anywhere or inside"))

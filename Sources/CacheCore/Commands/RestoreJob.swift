@@ -23,7 +23,8 @@ public enum RestoreJob {
         } catch {
             return CommandSetup.reportConfigurationError(error, log: log)
         }
-        writeState(PreparedCache.state(of: prepared, storeUnreachable: nil), to: stateFile, log: log)
+        var state = PreparedCache.state(of: prepared, storeUnreachable: nil)
+        writeState(state, to: stateFile, log: log)
         if dryRun || options.dryRun {
             DryRun.print(prepared, store: setup.store.displayName, log: log)
             return .success
@@ -42,9 +43,7 @@ public enum RestoreJob {
             log.line("swift-cache: restore cancelled (the job was cancelled); every cache path is as it was before the restore")
             return .cancelled
         }
-        if let unreachable = context.health.unreachable {
-            writeState(PreparedCache.state(of: prepared, storeUnreachable: unreachable), to: stateFile, log: log)
-        }
+        state.storeUnreachable = context.health.unreachable
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }
         if !failures.isEmpty && options.failOnError {
@@ -55,8 +54,14 @@ public enum RestoreJob {
         if !failures.isEmpty && !options.failOnError {
             log.line("The job goes on without \(failures.count == 1 ? "that cache" : "those caches") (set fail-on-error: true to stop it instead).")
         }
-        if options.annotate {
+        if options.annotate && stateFile != nil {
+            // One row per job: post-command appends this part with its own.
+            state.restored = Annotation.restorePart(results)
+        } else if options.annotate {
             await Annotation.append(Annotation.restoreMarkdown(results, environment: environment), environment: environment, log: log)
+        }
+        if state.storeUnreachable != nil || state.restored != nil {
+            writeState(state, to: stateFile, log: log)
         }
         if let exportFile {
             let export = ExportFile.lines(for: results, skipped: skipped)

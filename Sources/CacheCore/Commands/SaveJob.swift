@@ -23,6 +23,10 @@ public enum SaveJob {
         let reasonToSkip = SaveDecision.reasonToSkip(options, environment: environment)
         if let reasonToSkip, !(dryRun || options.dryRun) {
             log.line("swift-cache: not saving: \(reasonToSkip)")
+            if options.annotate, let path = stateFile, let restored = (try? StateFile.read(from: path))?.restored {
+                await Annotation.append(Annotation.notSavedMarkdown(restored: restored, reason: reasonToSkip, environment: environment),
+                                        environment: environment, log: log)
+            }
             return .success
         }
         let state = readState(stateFile, log: log)
@@ -66,7 +70,8 @@ public enum SaveJob {
             }
         }
         if options.annotate {
-            await Annotation.append(Annotation.saveMarkdown(results, environment: environment), environment: environment, log: log)
+            await Annotation.append(Annotation.saveMarkdown(results, restored: state?.restored, environment: environment),
+                                    environment: environment, log: log)
         }
         return failed > 0 && options.failOnError ? .cacheFailure : .success
     }

@@ -17,6 +17,8 @@ struct StateFile: Codable, Sendable {
     /// Why pre-command gave up on the store (a call failed after every retry); nil when it answered.
     var storeUnreachable: String?
     var caches: [Cache]
+    /// pre-command's part of the job's annotation row, for post-command to append in one row.
+    var restored: String?
 
     struct Cache: Codable, Sendable {
         var id: String
@@ -32,7 +34,7 @@ struct StateFile: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, caches
+        case version, caches, restored
         case storeUnreachable = "store_unreachable"
     }
 
@@ -79,6 +81,9 @@ struct StateFile: Codable, Sendable {
             if let key = cache.key, key.trimmingWhitespace.isEmpty || key != key.trimmingWhitespace {
                 throw Unusable(description: "\(path) holds a blank or padded key for '\(cache.id)'")
             }
+        }
+        if let restored = state.restored, restored.containsControlCharacters {
+            throw Unusable(description: "\(path) holds a control character in its annotation part")
         }
         if let reason = state.storeUnreachable, reason.containsControlCharacters {
             throw Unusable(description: "\(path) holds a control character in its store note")

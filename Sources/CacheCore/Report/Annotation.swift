@@ -2,13 +2,33 @@ import CacheRetry
 import Foundation
 
 /// A summary in the build's annotations through `buildkite-agent annotate`, when the agent binary
-/// is on PATH. Every job appends its lines to one `swift-cache` annotation so a build shows all its
-/// caches in one place. An annotation is a courtesy: any failure is a warning, never fatal, and a
+/// is on PATH. Every job appends one row to one `swift-cache` annotation so a build shows all its
+/// caches in one place: under the hooks, pre-command hands its part of the row to post-command in
+/// the state file, and post-command appends the whole row. An annotation is a courtesy: any failure is a warning, never fatal, and a
 /// hung agent is given up on after a few seconds.
 public enum Annotation {
     static let context = "swift-cache"
 
     public static func restoreMarkdown(_ results: [RestoreResult], environment: JobEnvironment) -> String {
+        row(environment, parts: [restorePart(results)])
+    }
+
+    /// `saved: …`, after the restore part when pre-command handed one over.
+    public static func saveMarkdown(_ results: [SaveResult], restored: String? = nil, environment: JobEnvironment) -> String {
+        row(environment, parts: [restored, savePart(results)].compactMap { $0 })
+    }
+
+    /// The row of a job that did not save (`save-when`, a fork, a branch): the restore part and why.
+    static func notSavedMarkdown(restored: String, reason: String, environment: JobEnvironment) -> String {
+        row(environment, parts: [restored, "not saved (\(reason))"])
+    }
+
+    static func row(_ environment: JobEnvironment, parts: [String]) -> String {
+        "**\(label(environment))** " + parts.joined(separator: "; ") + "\n"
+    }
+
+    /// `restored: `deps` ✅ exact hit (12.3 MiB, 1.2s) · …`
+    static func restorePart(_ results: [RestoreResult]) -> String {
         let rows = results.map { result -> String in
             let outcome: String
             switch result.outcome {
@@ -19,10 +39,10 @@ public enum Annotation {
             }
             return "`\(result.cache.id)` \(outcome) (\(Formatting.bytes(result.archiveBytes)), \(Formatting.duration(result.duration)))"
         }
-        return "**\(label(environment))** restored: " + rows.joined(separator: " · ") + "\n"
+        return "restored: " + rows.joined(separator: " · ")
     }
 
-    public static func saveMarkdown(_ results: [SaveResult], environment: JobEnvironment) -> String {
+    static func savePart(_ results: [SaveResult]) -> String {
         let rows = results.map { result -> String in
             let outcome: String
             switch result.outcome {
@@ -33,7 +53,7 @@ public enum Annotation {
             }
             return "`\(result.cache.id)` \(outcome) (\(Formatting.duration(result.duration)))"
         }
-        return "**\(label(environment))** saved: " + rows.joined(separator: " · ") + "\n"
+        return "saved: " + rows.joined(separator: " · ")
     }
 
     static func label(_ environment: JobEnvironment) -> String {

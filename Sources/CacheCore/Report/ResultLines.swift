@@ -12,7 +12,7 @@ enum ResultLines {
         case .miss(let reason):
             return "➖ \(id): miss for '\(result.cache.key)': \(reason) (\(Formatting.duration(result.duration)))"
         case .failed(let reason):
-            return "⚠️  \(id): miss for '\(result.cache.key)': \(reason) (\(Formatting.duration(result.duration)))"
+            return "⚠️  \(id): failed to restore '\(result.cache.key)': \(reason) (\(Formatting.duration(result.duration)))"
         }
     }
 

@@ -18,7 +18,7 @@ extension FaultInjection {
                 await job.restore(endpoint: proxy.endpoint, key: "deps-v1", failOnError: failOnError,
                                   budgetClock: EventClock { proxy.count(.getBlob) >= 1 })
             }
-            #expect(run.log.contains("deps: miss for 'deps-v1': not restored within restore-timeout (30s)"), "\(run.log)")
+            #expect(run.log.contains("deps: failed to restore 'deps-v1': not restored within restore-timeout (30s)"), "\(run.log)")
             #expect(run.status == (failOnError ? .cacheFailure : .success))
             if !failOnError { #expect(run.log.contains("The job goes on without that cache")) }
             #expect(!job.restored)

@@ -214,7 +214,7 @@ extension FaultInjection {
                 #expect(run.log.contains("Could not expire the bad entry 'deps-v1'") == !expired, "\(run.log)")
                 #expect(!job.restored)
             case .failedMiss(let reason):
-                #expect(run.log.contains("⚠️  deps: miss for '\(scenario.key)': \(reason)"), "\(run.log)")
+                #expect(run.log.contains("⚠️  deps: failed to restore '\(scenario.key)': \(reason)"), "\(run.log)")
                 #expect(!job.restored)
             case .plainMiss:
                 #expect(run.log.contains("➖ deps: miss for '\(scenario.key)': no entry"), "\(run.log)")
