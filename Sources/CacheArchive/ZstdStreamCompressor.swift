@@ -8,7 +8,8 @@ import CZstd
 ///
 /// The output is what libarchive wrote before: one zstd frame (without
 /// zstd's optional content checksum, as libarchive wrote it; the whole file
-/// is covered by SHA-256 anyway) holding the tar stream.
+/// is covered by SHA-256 anyway) holding the tar stream. Where libzstd has
+/// no threads, `ParallelFrameCompressor` writes one frame per 4 MiB chunk.
 final class ZstdStreamCompressor {
     /// Job size for worker threads: zstd's minimum is 512 KiB; 1 MiB jobs
     /// keep two workers busy with little memory and no measurable loss of ratio.
@@ -16,12 +17,15 @@ final class ZstdStreamCompressor {
     static let outputCapacity = 1 << 20
 
     private let context: OpaquePointer
+    /// Set when libzstd refused worker threads (a build without them): chunks become frames of
+    /// their own, compressed on several cores by us.
+    private var parallel: ParallelFrameCompressor?
     private let output = UnsafeMutableRawPointer.allocate(byteCount: ZstdStreamCompressor.outputCapacity, alignment: 64)
 
     /// - Parameters:
     ///   - level: zstd level, already checked to be in 1...22.
     ///   - threads: worker threads; 0 compresses on the calling thread.
-    init(level: Int, threads: Int) throws(ArchiveError) {
+    init(level: Int, threads: Int, forceOwnThreads: Bool = false) throws(ArchiveError) {
         guard let context = ZSTD_createCCtx() else {
             output.deallocate()
             throw ArchiveError(.io, "cannot start zstd compression: libzstd could not allocate a context (out of memory?)")
@@ -30,10 +34,13 @@ final class ZstdStreamCompressor {
         if let problem = Self.failure(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level))) {
             throw ArchiveError(.io, "libzstd refused compression level \(level): \(problem)")
         }
-        // A libzstd built without threads refuses workers; it then
-        // compresses on this thread, which is slower but still correct.
-        if threads > 0, Self.failure(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: threads))) == nil {
+        // A libzstd built without threads (Debian's static library) refuses workers; then we
+        // compress chunks as frames of their own on several threads.
+        guard threads > 0 else { return }
+        if !forceOwnThreads, Self.failure(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: threads))) == nil {
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Self.jobSize)
+        } else if threads > 1 {
+            parallel = ParallelFrameCompressor(level: level, workers: threads)
         }
     }
 
@@ -58,6 +65,11 @@ final class ZstdStreamCompressor {
         _ input: UnsafeRawBufferPointer, end: Bool, isCancelled: () -> Bool = { false },
         emit: (UnsafeRawBufferPointer) -> Bool
     ) -> String? {
+        if let parallel {
+            let problem = parallel.compress(input, end: end, isCancelled: isCancelled, emit: emit)
+            if problem == Self.cancelled { abandoned = true }
+            return problem
+        }
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while true {
             if isCancelled() {
