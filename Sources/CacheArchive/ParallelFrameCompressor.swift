@@ -8,9 +8,10 @@ import Dispatch
 /// The tar stream is cut into chunks compressed at once, each as a complete zstd frame, and the
 /// frames are written in order. Concatenated frames are one valid zstd stream (`zstd -dc`,
 /// libarchive and our own reader decode them as one), at a ratio within a fraction of a percent
-/// of one frame. Memory: a few chunks of input and output in flight.
+/// of one frame. Memory is fixed: one job (chunk, output buffer, compression context) per worker
+/// plus one being filled, allocated once and reused, so no thread's allocator arena grows.
 final class ParallelFrameCompressor: @unchecked Sendable {
-    static let chunkSize = 4 << 20
+    static let chunkSize = 2 << 20
 
     private final class Job: @unchecked Sendable {
         let input: UnsafeMutableRawPointer
@@ -20,28 +21,34 @@ final class ParallelFrameCompressor: @unchecked Sendable {
         var outputCount = 0
         var failure: String?
         let done = DispatchSemaphore(value: 0)
+        let context: OpaquePointer?
 
         init() {
             input = .allocate(byteCount: ParallelFrameCompressor.chunkSize, alignment: 64)
             outputCapacity = ZSTD_compressBound(ParallelFrameCompressor.chunkSize)
             output = .allocate(byteCount: outputCapacity, alignment: 64)
+            context = ZSTD_createCCtx()
         }
 
         deinit {
             input.deallocate()
             output.deallocate()
+            ZSTD_freeCCtx(context)
         }
     }
 
     private let level: Int32
     private let workers: Int
-    private var filling = Job()
+    private var filling: Job
     /// Submitted, oldest first; written out in this order.
     private var inFlight: [Job] = []
+    /// Jobs written out, ready to be filled again.
+    private var spare: [Job] = []
 
     init(level: Int, workers: Int) {
         self.level = Int32(level)
         self.workers = Swift.max(1, workers)
+        filling = Job()
     }
 
     deinit {
@@ -88,13 +95,18 @@ final class ParallelFrameCompressor: @unchecked Sendable {
         let job = filling
         let level = self.level
         inFlight.append(job)
-        filling = Job()
+        filling = spare.popLast() ?? Job()
+        filling.inputCount = 0
         DispatchQueue.global().async {
-            let written = ZSTD_compress(job.output, job.outputCapacity, job.input, job.inputCount, level)
-            if ZSTD_isError(written) != 0 {
-                job.failure = String(cString: ZSTD_getErrorName(written))
+            if let context = job.context {
+                let written = ZSTD_compressCCtx(context, job.output, job.outputCapacity, job.input, job.inputCount, level)
+                if ZSTD_isError(written) != 0 {
+                    job.failure = String(cString: ZSTD_getErrorName(written))
+                } else {
+                    job.outputCount = written
+                }
             } else {
-                job.outputCount = written
+                job.failure = "libzstd could not allocate a compression context (out of memory?)"
             }
             job.done.signal()
         }
@@ -108,6 +120,7 @@ final class ParallelFrameCompressor: @unchecked Sendable {
         let job = inFlight.removeFirst()
         job.done.wait()
         if let failure = job.failure { return .failed(failure) }
+        defer { spare.append(job) }
         return emit(UnsafeRawBufferPointer(start: job.output, count: job.outputCount)) ? .written : .stopped
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// as frames of their own on several threads; the result must be one ordinary zstd stream.
 @Suite("Parallel zstd frames")
 struct ParallelFrameTests {
-    @Test(arguments: [0, 1, 4 << 20, (4 << 20) + 1, 11_000_000])
+    @Test(arguments: [0, 1, ParallelFrameCompressor.chunkSize, ParallelFrameCompressor.chunkSize + 1, 11_000_000])
     func chunksBecomeFramesThatDecodeAsOneStream(size: Int) throws {
         let temp = try TempDirectory()
         var generator = SystemRandomNumberGenerator()
@@ -37,7 +37,8 @@ struct ParallelFrameTests {
         #expect(problem == nil)
         let path = temp.sub("out.zst")
         try written.write(to: URL(fileURLWithPath: path))
-        let frames = (size + (4 << 20) - 1) / (4 << 20)
+        let chunk = ParallelFrameCompressor.chunkSize
+        let frames = (size + chunk - 1) / chunk
         #expect(try shell("zstd -lv \(quoted(path)) 2>&1").contains("# Zstandard Frames: \(Swift.max(frames, 1))"))
         try shell("zstd -dc \(quoted(path)) > \(quoted(temp.sub("back")))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: temp.sub("back"))) == Data(bytes))
