@@ -65,7 +65,7 @@ let package = Package(
         ),
         .executableTarget(name: "cache-restore", dependencies: ["CacheCLI"]),
         .executableTarget(name: "cache-save", dependencies: ["CacheCLI"]),
-        // Fuzz targets for untrusted input (issue 6). A normal build makes regression runners that
+        // Fuzz targets for untrusted input. A normal build makes regression runners that
         // replay a corpus directory; scripts/fuzz rebuilds them with -DFUZZING and libFuzzer.
         .target(name: "FuzzSupport"),
         .executableTarget(name: "fuzz-yaml", dependencies: ["CacheYAML", "FuzzSupport"]),
