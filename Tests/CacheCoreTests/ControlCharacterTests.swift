@@ -64,7 +64,7 @@ struct ControlCharacterTests {
     /// Whatever a matched key holds, the file splits into exactly the lines written, each of the
     /// documented form.
     @Test func randomKeysThroughTheWriterNeverMakeAnotherLine() throws {
-        var generator = SplitMix(seed: 16)
+        var generator = SeededRandom(seed: 16)
         let scratch = try Scratch()
         let environment = jobEnvironment(scratch, configuration: #"{"caches":[{"id":"deps","key":"k","paths":["x"]}]}"#)
         let configuration = try #require(try ConfigurationLoader.load(environment))
@@ -91,18 +91,5 @@ struct ControlCharacterTests {
             }
             #expect(refused.isEmpty == !key.containsControlCharacters)
         }
-    }
-}
-
-/// A small deterministic generator, so a failure repeats.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
