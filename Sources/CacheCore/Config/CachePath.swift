@@ -111,7 +111,8 @@ extension CachePath {
         return nil
     }
 
-    private static func realPath(_ path: String) -> String? {
+    /// The path with every link resolved, or nil when it does not resolve.
+    static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)

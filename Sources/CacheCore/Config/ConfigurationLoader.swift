@@ -155,12 +155,7 @@ public enum ConfigurationLoader {
             depth += component == ".." ? -1 : 1
             if depth < 0 { return "climbs out of the checkout" }
         }
-        guard let realCheckout = realpath(checkout, nil) else { return nil }
-        defer { free(realCheckout) }
-        guard let realFile = realpath(checkout + "/" + file, nil) else { return nil }
-        defer { free(realFile) }
-        let base = String(cString: realCheckout)
-        let resolved = String(cString: realFile)
+        guard let base = CachePath.realPath(checkout), let resolved = CachePath.realPath(checkout + "/" + file) else { return nil }
         return resolved.hasPrefix(base + "/") ? nil : "leads out of the checkout through a symbolic link"
     }
 
