@@ -68,7 +68,7 @@ public enum FileChecksum {
     }
 
     /// Streams the file through SHA-256; memory use does not grow with the file.
-    static func sha256Hex(ofFileAt path: String) throws(FileChecksumError) -> String {
+    public static func sha256Hex(ofFileAt path: String) throws(FileChecksumError) -> String {
         var hasher = SHA256()
         if let error = POSIX.readChunks(of: path, { hasher.update(bufferPointer: $0) }) {
             throw FileChecksumError("checksum: cannot read '\(path)': \(error.text)")

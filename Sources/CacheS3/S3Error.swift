@@ -108,10 +108,7 @@ extension S3Error {
     /// A failure of the HTTP layer itself. Configuration mistakes (a bad URL, a client already shut
     /// down) are final; everything else the network can throw at us passes with time.
     static func transport(_ error: any Error, operation: String, bucket: String, key: String?) -> S3Error {
-        let final: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown, .cancelled,
-                                        .invalidRedirectConfiguration, .invalidProxyConfiguration]
-        var retryable = true
-        if let error = error as? HTTPClientError, final.contains(error) { retryable = false }
+        let retryable = !S3HTTPClient.isConfigurationFailure(error)
         let detail = "\(error)"
         return S3Error(operation: operation, bucket: bucket, key: key, reason: .transport(detail, isRetryable: retryable),
                        hint: retryable ? nil : "this is a configuration problem, check the store URL")

@@ -41,6 +41,15 @@ public enum S3HTTPClient {
         }
     }
 
+    /// True for a failure of the HTTP layer that no retry can fix (a bad URL, a client already
+    /// shut down); everything else the network throws at us passes with time.
+    public static func isConfigurationFailure(_ error: any Error) -> Bool {
+        let final: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown, .cancelled,
+                                        .invalidRedirectConfiguration, .invalidProxyConfiguration]
+        guard let error = error as? HTTPClientError else { return false }
+        return final.contains(error)
+    }
+
     /// Closes the shared client's connections; a later `shared` makes a new client.
     public static func shutdown() async throws {
         let client: HTTPClient? = state.withLock { current in

@@ -1,18 +1,43 @@
 import CacheRetry
+import Foundation
 
 /// What both binaries do first: load the configuration and open the store, reporting a
 /// configuration error in a `+++` section so the agent opens it. Keys are not rendered here:
 /// post-command decides whether to save at all before it reads any file.
 struct CommandSetup {
     let configuration: Configuration
-    let store: any CacheStore
+    let store: OpenedStore
 
-    /// The job's store and log with a retrier on `policy`; retry lines go to the log, indented
-    /// under the cache they belong to.
-    func context(policy: RetryPolicy, environment: JobEnvironment, log: BuildkiteLog,
-                 clock: any RetryClock, random: any RetryRandomSource) -> JobContext {
-        let retrier = Retrier(policy: policy, clock: clock, random: random) { line in log.line("   \(line)") }
-        return JobContext(environment: environment, store: store, log: log, retrier: retrier)
+    /// A retrier on `policy`; retry lines go to the log, indented under the cache they belong to.
+    func retrier(policy: RetryPolicy, log: BuildkiteLog, clock: any RetryClock, random: any RetryRandomSource) -> Retrier {
+        Retrier(policy: policy, clock: clock, random: random) { line in log.line("   \(line)") }
+    }
+
+    /// The restore flow for the kind of store, chosen once.
+    func restorer(retrier: Retrier, health: StoreHealth, environment: JobEnvironment, log: BuildkiteLog) -> any CacheRestoring {
+        let options = configuration.options
+        let mayWrite = !environment.isForkPullRequest || options.saveOnForkPullRequests
+        switch store {
+        case .keyed(let store):
+            let context = JobContext(environment: environment, store: store, log: log, retrier: retrier, health: health)
+            return Restorer(context: context, concurrency: options.concurrency, mayWrite: mayWrite)
+        case .registry(let registry):
+            return RegistryRestorer(registry: registry, environment: environment, log: log, retrier: retrier, health: health,
+                                    mayWrite: mayWrite)
+        }
+    }
+
+    /// The save flow for the kind of store, chosen once.
+    func saver(retrier: Retrier, health: StoreHealth, environment: JobEnvironment, log: BuildkiteLog,
+               now: @escaping @Sendable () -> Date) -> any CacheSaving {
+        let options = configuration.options
+        switch store {
+        case .keyed(let store):
+            let context = JobContext(environment: environment, store: store, log: log, retrier: retrier, health: health)
+            return Saver(context: context, concurrency: options.concurrency, compressionLevel: options.compressionLevel, now: now)
+        case .registry(let registry):
+            return RegistrySaver(registry: registry, environment: environment, log: log, retrier: retrier, health: health)
+        }
     }
 
     /// nil with a status: stop now with that exit status (0 when there is nothing to do).
@@ -31,7 +56,7 @@ struct CommandSetup {
             return .failure(reportConfigurationError(error, log: log))
         }
         do {
-            let store = try StoreLocation.resolve(option: configuration.options.store, environment: environment, log: log)
+            let store = try StoreLocation.resolveForJob(option: configuration.options.store, environment: environment, log: log)
             return .success(CommandSetup(configuration: configuration, store: store))
         } catch {
             log.errorSection(":warning: swift-cache: store error")

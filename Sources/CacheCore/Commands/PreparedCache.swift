@@ -62,7 +62,7 @@ enum PreparedCache: Sendable {
                 if let key = handed.key {
                     do {
                         result.append(placed(try ResolvedCache.withKeys(definition, key: key, fallbackKeys: handed.fallbackKeys ?? [],
-                                                                        environment: environment), environment: environment, log: log))
+                                                                        keyParts: handed.keyParts, environment: environment), environment: environment, log: log))
                     } catch {
                         result.append(.failed(id: definition.id, reason: "\(configuration.locating(error))"))
                     }
@@ -86,7 +86,7 @@ enum PreparedCache: Sendable {
         for cache in caches {
             switch cache {
             case .ready(let resolved):
-                entries.append(.init(id: resolved.id, key: resolved.key, fallbackKeys: resolved.fallbackKeys))
+                entries.append(.init(id: resolved.id, key: resolved.key, fallbackKeys: resolved.fallbackKeys, keyParts: resolved.keyParts))
             case .skipped(let id, let reason), .failed(let id, let reason):
                 entries.append(.init(id: id, skipped: reason))
             }

@@ -33,9 +33,9 @@ public enum RestoreJob {
         let caches = prepared.compactMap(\.ready)
         let skipped = prepared.compactMap { if case .skipped(let id, _) = $0 { id } else { nil } }
         log.collapsedSection(":card_index_dividers: Restoring \(Formatting.count(caches.count, "cache")) from \(setup.store.displayName)")
-        let context = setup.context(policy: options.restoreRetry, environment: environment, log: log, clock: clock, random: random)
-        let restorer = Restorer(context: context, concurrency: options.concurrency,
-                                mayWrite: !environment.isForkPullRequest || options.saveOnForkPullRequests)
+        let health = StoreHealth()
+        let retrier = setup.retrier(policy: options.restoreRetry, log: log, clock: clock, random: random)
+        let restorer = setup.restorer(retrier: retrier, health: health, environment: environment, log: log)
         let budget = TimeBudget(limit: options.restoreTimeout, clock: budgetClock, option: "restore-timeout", doing: "restored")
         let results = await budget.forEach(caches, concurrency: options.concurrency, work: { await restorer.restore($0) },
                                            late: { RestoreResult(cache: $0, outcome: .failed(reason: budget.lateReason)) })
@@ -43,7 +43,7 @@ public enum RestoreJob {
             log.line("swift-cache: restore cancelled (the job was cancelled); every cache path is as it was before the restore")
             return .cancelled
         }
-        state.storeUnreachable = context.health.unreachable
+        state.storeUnreachable = health.unreachable
 
         let failures = results.filter { if case .failed = $0.outcome { true } else { false } }
         if !failures.isEmpty && options.failOnError {

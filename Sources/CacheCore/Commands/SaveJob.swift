@@ -45,9 +45,8 @@ public enum SaveJob {
             log.line("swift-cache: pre-command found the store unreachable (\(unreachable)); "
                      + "trying each call once instead of waiting on it")
         }
-        let context = setup.context(policy: policy, environment: environment, log: log, clock: clock, random: random)
-        let saver = Saver(context: context, concurrency: options.concurrency,
-                          compressionLevel: options.compressionLevel, now: now)
+        let retrier = setup.retrier(policy: policy, log: log, clock: clock, random: random)
+        let saver = setup.saver(retrier: retrier, health: StoreHealth(), environment: environment, log: log, now: now)
         let budget = TimeBudget(limit: options.saveTimeout, clock: budgetClock, option: "save-timeout", doing: "saved")
         let results = await budget.forEach(caches, concurrency: options.concurrency, work: { await saver.saveTimed($0) },
                                            late: { SaveResult(cache: $0, outcome: .failed(reason: budget.lateReason)) })

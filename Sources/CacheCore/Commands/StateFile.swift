@@ -25,11 +25,14 @@ struct StateFile: Codable, Sendable {
         /// nil when pre-command skipped the cache (`skipped` says why).
         var key: String?
         var fallbackKeys: [String]?
+        /// The parts of a `caches:` key, for the agent's registry.
+        var keyParts: [CacheKeyPart]?
         var skipped: String?
 
         enum CodingKeys: String, CodingKey {
             case id, key, skipped
             case fallbackKeys = "fallback_keys"
+            case keyParts = "key_parts"
         }
     }
 
@@ -72,6 +75,7 @@ struct StateFile: Codable, Sendable {
                 throw Unusable(description: "\(path) names cache '\(cache.id.escapingControlCharacters())' twice")
             }
             let texts = [cache.id, cache.skipped ?? ""] + [cache.key].compactMap { $0 } + (cache.fallbackKeys ?? [])
+                + (cache.keyParts ?? []).map(\.value)
             if texts.contains(where: \.containsControlCharacters) {
                 throw Unusable(description: "\(path) holds a control character in the entry of '\(cache.id.escapingControlCharacters())'")
             }

@@ -35,6 +35,12 @@ public struct CacheDefinition: Sendable {
     /// failing the job, since the user never wrote the checksum.
     public let preset: (name: String, lockFiles: [String])?
 
+    /// The key as the parts the `caches:` format wrote (nil for the other formats): the agent's
+    /// cache registry matches part by part, so these reach it one by one.
+    public let keyParts: [KeyPartTemplate]?
+    /// The agent's `save_scopes`, when the definition has them.
+    public let saveScopes: SaveScopes?
+
     /// An error about this definition, at `mark` or else where the definition starts.
     func error(_ message: String, at mark: YAMLMark? = nil) -> ConfigurationError {
         ConfigurationError(source: origin.source, mark: mark ?? origin.mark, message: "cache '\(id)': \(message)")
@@ -51,7 +57,10 @@ public struct CacheDefinition: Sendable {
 
     public init(id: String, key: KeyTemplate, fallbackKeys: [KeyTemplate], paths: [String], origin: Origin,
                 keyMark: YAMLMark? = nil, fallbackKeyMarks: [YAMLMark?] = [], pathMarks: [YAMLMark?] = [],
-                symlinks: SymlinkPolicy? = nil, preset: (name: String, lockFiles: [String])? = nil) {
+                symlinks: SymlinkPolicy? = nil, preset: (name: String, lockFiles: [String])? = nil,
+                keyParts: [KeyPartTemplate]? = nil, saveScopes: SaveScopes? = nil) {
+        self.keyParts = keyParts
+        self.saveScopes = saveScopes
         self.pathMarks = pathMarks
         self.symlinks = symlinks
         self.preset = preset
@@ -63,4 +72,11 @@ public struct CacheDefinition: Sendable {
         self.paths = paths
         self.origin = origin
     }
+}
+
+/// One part of a `caches:` key: its template, and whether a registry fallback must match it
+/// (the parts up to and including `fallback_limit`; every part when there is none).
+public struct KeyPartTemplate: Sendable {
+    public let template: KeyTemplate
+    public let mandatory: Bool
 }

@@ -5,15 +5,17 @@ import CacheYAML
 /// The agent's later `caches:` file shape: `name`, `cache_key` (an ordered list of parts) and
 /// `target_paths`. Each part is a literal string or one of `{agent: os|arch|branch|pipeline|step}`,
 /// `{env: NAME}`, `{checksum: FILE | [GLOB, ...]}`, `{literal: TEXT}`; any part may add
-/// `fallback_limit: true` (at most one). The key is the parts joined with `-`; the parts up to and
+/// `fallback_limit: true` (at most one), and a definition may add `save_scopes` (see `SaveScopes`).
+/// The key is the parts joined with `-`; the parts up to and
 /// including the fallback limit are mandatory, so the fallback is "every entry whose key starts
 /// with the mandatory parts, newest wins". Our own `symlinks` (`anywhere` or `inside`) is accepted
 /// here too, so both shapes can set it.
 ///
 /// We translate the parts into the same key templates the `dependencies:` shape uses, so that one
-/// renderer and one lookup serve both formats.
+/// renderer and one lookup serve both formats, and keep each part's template too: the agent's
+/// cache registry matches part by part (`CacheKeyPart`), so parts must reach it as written.
 enum CacheKeyFormat {
-    static let keys = ["name", "cache_key", "target_paths", "symlinks"]
+    static let keys = ["name", "cache_key", "target_paths", "save_scopes", "symlinks"]
     static let partKeys = ["agent", "env", "checksum", "literal", "fallback_limit"]
     static let agentValues = ["os": "{{ agent.os }}", "arch": "{{ agent.arch }}", "branch": "{{ git.branch }}",
                               "pipeline": "{{ pipeline }}", "step": "{{ env \"BUILDKITE_STEP_KEY\" }}"]
@@ -45,6 +47,11 @@ enum CacheKeyFormat {
             }
             rendered.append(text)
         }
+        var partTemplates: [KeyPartTemplate] = []
+        for (index, text) in rendered.enumerated() {
+            let template = try Validation.template(text, what: "cache_key", cache: name, source: source, node: parts[index])
+            partTemplates.append(KeyPartTemplate(template: template, mandatory: index <= (limitIndex ?? rendered.count - 1)))
+        }
         let keyText = rendered.joined(separator: "-")
         let key = try Validation.template(keyText, what: "cache_key", cache: name, source: source, node: keyNode)
         var fallbacks: [KeyTemplate] = []
@@ -58,12 +65,16 @@ enum CacheKeyFormat {
         }
         let paths = try Validation.paths(items, cache: name, source: source)
         if paths.isEmpty { throw reader.error("cache '\(name)': 'target_paths' must not be empty") }
+        let saveScopes = try reader.value("save_scopes").map { node throws(ConfigurationError) in
+            try SaveScopes.decode(node, cache: name, source: source)
+        }
         let symlinks = try Validation.symlinks(&reader)
         try reader.finish(allowed: keys)
         return CacheDefinition(id: name, key: key, fallbackKeys: fallbacks, paths: paths,
                                origin: .init(source: source, mark: node.mark),
                                keyMark: keyNode.mark, fallbackKeyMarks: fallbacks.map { _ in keyNode.mark },
-                               pathMarks: items.map(\.1.mark), symlinks: symlinks)
+                               pathMarks: items.map(\.1.mark), symlinks: symlinks,
+                               keyParts: partTemplates, saveScopes: saveScopes)
     }
 
     /// One part as template text, and whether it carries the fallback limit.
@@ -76,6 +87,11 @@ enum CacheKeyFormat {
             return (try literal(text, cache: cache, source: source, node: part), false)
         }
         var reader = try MappingReader(part, source: source, context: "a 'cache_key' part of cache '\(cache)'")
+        if reader.has("fallbackLimit") {
+            throw reader.error("cache '\(cache)': unknown key 'fallbackLimit' in a 'cache_key' part; did you mean 'fallback_limit'? "
+                + "(the agent spelled it fallbackLimit for a month in 2026 and accepts only fallback_limit since)",
+                at: part.mapping?.first { $0.key.string == "fallbackLimit" }?.key)
+        }
         let isLimit = try reader.bool("fallback_limit") ?? false
         var texts: [String] = []
         if let agent = try reader.choice("agent", from: agentValues.keys.sorted()) {

@@ -10,6 +10,8 @@ public struct ResolvedCache: Sendable {
     public let key: String
     public let fallbackKeys: [String]
     public let paths: [CachePath]
+    /// The rendered parts of a `caches:` key (nil for the other formats), for the agent's registry.
+    public var keyParts: [CacheKeyPart]? = nil
 
     public var id: String { definition.id }
     /// Which symlinks the restore creates (and, under `inside`, the save accepts).
@@ -39,12 +41,23 @@ public struct ResolvedCache: Sendable {
             try checkKey(rendered, what: "fallback key", of: definition, at: mark, environment: environment)
             if !fallbacks.contains(rendered) && rendered != key { fallbacks.append(rendered) }
         }
-        return try withKeys(definition, key: key, fallbackKeys: fallbacks, environment: environment)
+        var parts: [CacheKeyPart]?
+        if let templates = definition.keyParts {
+            parts = []
+            for part in templates {
+                do {
+                    parts?.append(CacheKeyPart(value: try part.template.render(in: context), mandatory: part.mandatory))
+                } catch {
+                    throw definition.error("\(error)", at: definition.keyMark)
+                }
+            }
+        }
+        return try withKeys(definition, key: key, fallbackKeys: fallbacks, keyParts: parts, environment: environment)
     }
 
     /// The cache with keys resolved earlier (by pre-command, handed over in the state file): only
     /// the paths are placed. The keys must already have passed `checkKey`.
-    static func withKeys(_ definition: CacheDefinition, key: String, fallbackKeys: [String],
+    static func withKeys(_ definition: CacheDefinition, key: String, fallbackKeys: [String], keyParts: [CacheKeyPart]? = nil,
                          environment: JobEnvironment) throws(ConfigurationError) -> ResolvedCache {
         var paths: [CachePath] = []
         for written in definition.paths {
@@ -54,7 +67,7 @@ public struct ResolvedCache: Sendable {
                 throw definition.error("\(error)")
             }
         }
-        return ResolvedCache(definition: definition, key: key, fallbackKeys: fallbackKeys, paths: paths)
+        return ResolvedCache(definition: definition, key: key, fallbackKeys: fallbackKeys, paths: paths, keyParts: keyParts)
     }
 
     /// A key is data from branches and environment values; a control character in it could

@@ -15,10 +15,14 @@ public struct SecretRedactor: Sendable {
     static let secretNameParts = ["SECRET", "TOKEN", "PASSWORD", "ACCESS_KEY", "PRIVATE", "CREDENTIAL", "SESSION"]
     static let signedFieldNames = ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "Signature", "Credential"]
 
+    /// Secrets whatever their length: the agent's job token opens the cache registry and the agent API.
+    static let alwaysSecret = ["BUILDKITE_AGENT_ACCESS_TOKEN"]
+
     public init(environment: [String: String]) {
         self.init(secrets: environment
             .filter { name, value in
-                value.count >= 6 && Self.secretNameParts.contains { name.uppercased().contains($0) }
+                Self.alwaysSecret.contains(name)
+                    || (value.count >= 6 && Self.secretNameParts.contains { name.uppercased().contains($0) })
             }
             .map(\.value))
     }

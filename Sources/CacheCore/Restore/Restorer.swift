@@ -24,10 +24,7 @@ public struct Restorer: Sendable {
     }
 
     func restore(_ cache: ResolvedCache) async -> RestoreResult {
-        let started = ContinuousClock.now
-        var result = await attempt(cache)
-        result.duration = ContinuousClock.now - started
-        return result
+        await timed { await attempt(cache) }
     }
 
     private func attempt(_ cache: ResolvedCache) async -> RestoreResult {

@@ -9,30 +9,44 @@ struct StagedRestore: Sendable {
     let report: ArchiveReport
 
     static func extract(blob: LocalBlob, cache: ResolvedCache, log: BuildkiteLog) async throws -> StagedRestore {
+        let planned = try plan(cache)
         var destinations: [String: String] = [:]
+        for (path, item) in zip(cache.paths, planned) { destinations[path.memberName] = item.staging }
+        let progress = ProgressReporter(log: log, label: cache.id, verb: "restored")
+        return try await staged(planned, cache: cache, log: log) { [destinations] isCancelled in
+            try ArchiveExtractor.extract(from: blob.path, destinations: destinations, symlinks: cache.symlinks,
+                                         progress: progress.update, isCancelled: isCancelled)
+        }
+    }
+
+    /// A staging path beside each target (in the order of `cache.paths`), with the leftovers of
+    /// an earlier, interrupted restore removed.
+    static func plan(_ cache: ResolvedCache) throws -> [(target: String, staging: String)] {
         var planned: [(target: String, staging: String)] = []
         for path in cache.paths {
             let parent = (path.absolutePath as NSString).deletingLastPathComponent
             try DurableFile.makeDirectories(parent)
             TargetSwap.removeLeftovers(beside: path.absolutePath)
-            let staging = TargetSwap.stagingPath(for: path.absolutePath, cacheID: cache.id)
-            destinations[path.memberName] = staging
-            planned.append((path.absolutePath, staging))
+            planned.append((path.absolutePath, TargetSwap.stagingPath(for: path.absolutePath, cacheID: cache.id)))
         }
-        let progress = ProgressReporter(log: log, label: cache.id, verb: "restored")
+        return planned
+    }
+
+    /// Runs `extraction` (which writes only into the planned staging paths) off the cooperative
+    /// pool; on failure every staging tree is removed. Members the archive lacked are reported.
+    static func staged(_ planned: [(target: String, staging: String)], cache: ResolvedCache, log: BuildkiteLog,
+                       extraction: @escaping @Sendable (_ isCancelled: @escaping @Sendable () -> Bool) throws -> ArchiveReport)
+        async throws -> StagedRestore {
         let report: ArchiveReport
         do {
-            report = try await runBlocking { [destinations] isCancelled in
-                try ArchiveExtractor.extract(from: blob.path, destinations: destinations, symlinks: cache.symlinks,
-                                             progress: progress.update, isCancelled: isCancelled)
-            }
+            report = try await runBlocking(extraction)
         } catch {
             for item in planned { TargetSwap.remove(item.staging) }
             throw error
         }
         for warning in report.warnings { log.warning("\(cache.id): \(warning)") }
         for member in report.missingMembers {
-            let written = cache.paths.first { $0.memberName == member }?.written ?? member
+            let written = cache.paths.first { $0.memberName == member || $0.absolutePath == member }?.written ?? member
             log.line("   \(cache.id): '\(written)' is not in this cache (it did not exist when the cache was saved); left as it is")
         }
         let present = planned.filter { FileManager.default.fileExists(atPath: $0.staging) || isSymlink($0.staging) }

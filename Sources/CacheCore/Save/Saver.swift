@@ -27,10 +27,7 @@ public struct Saver: Sendable {
 
     /// One cache, with the time it took.
     func saveTimed(_ cache: ResolvedCache) async -> SaveResult {
-        let started = ContinuousClock.now
-        var result = await save(cache)
-        result.duration = ContinuousClock.now - started
-        return result
+        await timed { await save(cache) }
     }
 
     private func save(_ cache: ResolvedCache) async -> SaveResult {

@@ -43,11 +43,36 @@ public enum StoreLocation {
                 throw StoreError.missingCredentials("\(source) names an S3 store, but \(error.message)")
             }
         }
-        throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path or s3://bucket/prefix")
+        throw StoreError.badURL("\(source): unsupported store '\(text)': use file:///path, s3://bucket/prefix or buildkite://REGISTRY")
+    }
+}
+
+/// The store a job uses: a store of entries and blobs of our own (file, S3), or the agent's cache
+/// registry, whose matching happens on the server and which therefore has its own flows.
+public enum OpenedStore: Sendable {
+    case keyed(any CacheStore)
+    case registry(RegistryStore)
+
+    public var displayName: String {
+        switch self {
+        case .keyed(let store): store.displayName
+        case .registry(let registry): registry.displayName
+        }
     }
 }
 
 extension StoreLocation {
+    /// Like `resolve`, and `buildkite` / `buildkite://REGISTRY` open the agent's cache registry.
+    public static func resolveForJob(option: String?, environment: JobEnvironment, log: BuildkiteLog? = nil) throws -> OpenedStore {
+        if let option, RegistryStore.names(option) {
+            return .registry(try RegistryStore.open(option, source: "the 'store' option", environment: environment, log: log))
+        }
+        if option == nil, let fleet = environment["BUILDKITE_CACHE_STORE_URL"], RegistryStore.names(fleet) {
+            return .registry(try RegistryStore.open(fleet, source: "BUILDKITE_CACHE_STORE_URL", environment: environment, log: log))
+        }
+        return .keyed(try resolve(option: option, environment: environment, log: log))
+    }
+
     /// True when the authority of `scheme://authority/…` has a `user[:password]@` part.
     static func hasUserInfo(_ text: String) -> Bool {
         guard let schemeEnd = text.range(of: "://") else { return false }

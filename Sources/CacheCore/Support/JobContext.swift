@@ -21,11 +21,6 @@ public struct JobContext: Sendable {
 
     /// One store call, retried on its own under the policy.
     func call<T: Sendable>(_ what: String, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
-        do {
-            return try await retrier.run(what, body)
-        } catch {
-            health.record(error, during: what)
-            throw error
-        }
+        try await health.call(what, retrier: retrier, body)
     }
 }

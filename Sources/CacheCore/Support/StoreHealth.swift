@@ -19,3 +19,16 @@ public final class StoreHealth: Sendable {
         }
     }
 }
+
+extension StoreHealth {
+    /// One store call, retried on its own under `retrier`'s policy; a call that gives up on a
+    /// passing fault is recorded.
+    func call<T: Sendable>(_ what: String, retrier: Retrier, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
+        do {
+            return try await retrier.run(what, body)
+        } catch {
+            record(error, during: what)
+            throw error
+        }
+    }
+}
