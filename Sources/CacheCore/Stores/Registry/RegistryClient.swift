@@ -149,7 +149,7 @@ struct RegistryAnswer: Sendable {
         return decoded.message.map { String($0.prefix(500)) }
     }
 
-    /// Throws for anything but 2xx; a 2xx body, when there is one, must be JSON.
+    /// Throws for anything but 2xx; a 2xx body, when there is one, must be JSON (typed and valid).
     func checkSuccess(operation: String, registry: String) throws {
         guard (200...299).contains(status) else {
             throw RegistryError(operation: operation, registry: registry, reason: .status(status, message: message?.escapingControlCharacters()))
@@ -157,6 +157,10 @@ struct RegistryAnswer: Sendable {
         if !bytes.isEmpty && !isJSON {
             throw RegistryError(operation: operation, registry: registry,
                                 reason: .unreadableBody(status: status, detail: "\(bytes.count) bytes of \(contentType ?? "no content type"), not JSON"))
+        }
+        if !bytes.isEmpty && (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) == nil {
+            throw RegistryError(operation: operation, registry: registry,
+                                reason: .unreadableBody(status: status, detail: "\(bytes.count) bytes that are not valid JSON"))
         }
     }
 

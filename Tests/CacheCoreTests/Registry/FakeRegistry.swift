@@ -1,0 +1,116 @@
+import AsyncHTTPClient
+import CacheS3
+import Foundation
+import NIOCore
+@testable import CacheCore
+
+/// Tests/support/fake_registry.py on loopback: the agent's v2 cache API with entries in memory and
+/// faults queued per endpoint. Stopped by `stop()`, or by the script itself when this process goes
+/// away (it serves until its stdin closes).
+final class FakeRegistry: @unchecked Sendable {
+    static let token = "bkaj_registry-test-token-0123456789"
+    let port: Int
+    private let process: Process
+    private let input: Pipe
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("support/fake_registry.py").path
+
+    private init(port: Int, process: Process, input: Pipe) {
+        self.port = port
+        self.process = process
+        self.input = input
+    }
+
+    var endpoint: String { "http://127.0.0.1:\(port)/v3" }
+
+    static func start(store: String = "local_file") async throws -> FakeRegistry {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--token", token, "--store", store]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let line = await Self.readLine(output.fileHandleForReading)
+        guard line.hasPrefix("ready "), let port = Int(line.dropFirst("ready ".count)) else {
+            try? input.fileHandleForWriting.close()
+            throw RegistryFixtureError(description: "fake_registry.py did not start: '\(line)'")
+        }
+        return FakeRegistry(port: port, process: process, input: input)
+    }
+
+    func stop() async {
+        try? input.fileHandleForWriting.close()
+        for _ in 0 ..< 100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    func client(token: String = FakeRegistry.token, registry: String = "~") -> RegistryClient {
+        RegistryClient(endpoint: endpoint, registry: registry, token: token)
+    }
+
+    /// Queues `faults` for the next calls of `endpoint` (registry, peek, retrieve, store, commit, expire).
+    func fail(_ endpoint: String, with faults: [String]) async throws {
+        _ = try await control("POST", "faults", body: try JSONEncoder().encode([endpoint: faults]))
+    }
+
+    struct Request: Decodable {
+        let method: String
+        let endpoint: String
+        let status: Int
+        let fault: String?
+        let authorized: Bool
+        let user_agent: String?
+        let timeout: String?
+        let body: String
+    }
+
+    func requests() async throws -> [Request] {
+        try JSONDecoder().decode([Request].self, from: try await control("GET", "requests"))
+    }
+
+    func entries() async throws -> [[String: Any]] {
+        (try JSONSerialization.jsonObject(with: try await control("GET", "entries")) as? [[String: Any]]) ?? []
+    }
+
+    private func control(_ method: String, _ what: String, body: Data? = nil) async throws -> Data {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/_control/\(what)")
+        request.method = .init(rawValue: method)
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await S3HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
+    }
+
+    static func readLine(_ handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var bytes: [UInt8] = []
+                while true {
+                    let data = handle.readData(ofLength: 1)
+                    if data.isEmpty || data.first == 0x0A { break }
+                    bytes += data
+                }
+                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+}
+
+struct RegistryFixtureError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Runs `body` with a fake registry that is always stopped.
+func withFakeRegistry<T>(store: String = "local_file", _ body: (FakeRegistry) async throws -> T) async throws -> T {
+    let server = try await FakeRegistry.start(store: store)
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
