@@ -34,10 +34,16 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
+        // zlib: CRC-32 and raw Deflate for the agent's zip archives (its manifest entry is Deflate).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         .systemLibrary(name: "CSystemCalls"),
         .target(name: "CacheYAML", dependencies: ["CLibYAML"]),
         .target(name: "CacheKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",
