@@ -75,6 +75,15 @@ final class FakeRegistry: @unchecked Sendable {
         (try JSONSerialization.jsonObject(with: try await control("GET", "entries")) as? [[String: Any]]) ?? []
     }
 
+    /// An entry put straight into the registry, as if another client had committed it.
+    func addEntry(targetPaths: [String], parts: Any?, digest: String, size: Int = 9) async throws {
+        let entry: [String: Any] = [
+            "target_paths": targetPaths, "cache_key": parts ?? [],
+            "blobs": [["digest": ["algorithm": "sha256", "value": digest], "file_size": size, "compression": "zip"]],
+        ]
+        _ = try await control("POST", "entries", body: try JSONSerialization.data(withJSONObject: entry))
+    }
+
     private func control(_ method: String, _ what: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/_control/\(what)")
         request.method = .init(rawValue: method)
