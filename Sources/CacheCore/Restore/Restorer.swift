@@ -28,7 +28,7 @@ public struct Restorer: Sendable {
     }
 
     private func attempt(_ cache: ResolvedCache) async -> RestoreResult {
-        let scopes = StoreScope.readOrder(context.environment)
+        let scopes = StoreScope.readOrder(context.environment, saveScopes: cache.definition.saveScopes)
         let found: (entry: CacheEntry, scope: StoreScope, exact: Bool)?
         do {
             found = try await lookUp(cache, scopes: scopes)

@@ -34,7 +34,7 @@ public struct Saver: Sendable {
         let store = context.store
         let key = cache.key
         do {
-            for scope in StoreScope.readOrder(context.environment) {
+            for scope in StoreScope.readOrder(context.environment, saveScopes: cache.definition.saveScopes) {
                 if try await context.call("check for '\(key)' in \(scope)", { try await store.entry(key: key, scope: scope) }) != nil {
                     return SaveResult(cache: cache, outcome: .alreadyCached)
                 }
@@ -78,8 +78,7 @@ public struct Saver: Sendable {
             key: key, digest: report.sha256, size: report.compressedBytes, created: now(),
             platform: "\(KeyContext.hostOS)/\(KeyContext.hostArch)", members: sources.map(\.name),
             branch: context.environment.branch, job: context.environment["BUILDKITE_JOB_ID"])
-        let scope = StoreScope(organization: context.environment.organization,
-                               pipeline: context.environment.pipeline, branch: context.environment.branch)
+        let scope = StoreScope.saving(context.environment, saveScopes: cache.definition.saveScopes)
         let committed: CommitOutcome
         do {
             // A cancelled job stores nothing, even when its archive was finished.
