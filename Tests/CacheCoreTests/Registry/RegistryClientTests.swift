@@ -95,6 +95,12 @@ import Testing
         }
     }
 
+    @Test("the agent's token is redacted from the log whatever its length")
+    func tokenIsAlwaysRedacted() {
+        let redactor = SecretRedactor(environment: ["BUILDKITE_AGENT_ACCESS_TOKEN": "k3y", "OTHER": "k3y"])
+        #expect(redactor.redact("Authorization: Token k3y") == "Authorization: Token [REDACTED]")
+    }
+
     @Test("peek and retrieve of an absent entry are a miss; an unknown registry is an error naming the fix")
     func missAndUnknownRegistry() async throws {
         try await withFakeRegistry { server in
