@@ -6,7 +6,7 @@ import Testing
 /// The zip framing below the agent format: zip64 end records (more than 65535 entries) on
 /// both sides, zip64 local headers from another writer, data descriptors, and the manifest
 /// rules.
-@Suite(.enabled(if: AgentZipFixture.available, AgentZipFixture.unavailableReason))
+@Suite(.enabled(if: AgentZipFixture.enabled, AgentZipFixture.unavailableReason))
 struct AgentZipFramingTests {
     @Test func moreThan65535EntriesUseZip64EndRecordsThatPythonReads() throws {
         let temp = try TempDirectory()

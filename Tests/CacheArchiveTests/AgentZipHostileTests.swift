@@ -6,7 +6,7 @@ import Testing
 /// Agent-format archives made to hurt: each is refused with the right kind of error, leaves
 /// no staging path behind and writes nothing outside it. The zips are written by Python's
 /// zipfile, which stores whatever names and modes it is given.
-@Suite(.enabled(if: AgentZipFixture.available, AgentZipFixture.unavailableReason))
+@Suite(.enabled(if: AgentZipFixture.enabled, AgentZipFixture.unavailableReason))
 struct AgentZipHostileTests {
     private let temp: TempDirectory
     private var home: String { temp.sub("home") }

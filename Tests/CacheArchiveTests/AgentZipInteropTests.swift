@@ -6,7 +6,7 @@ import Testing
 /// Our agent-format reader and writer against an implementation made independently of them
 /// (Tests/support/agent_zip_fixture.py: Python's zipfile and the zstandard package, written
 /// from the protocol page): each side reads what the other writes, to the same tree.
-@Suite(.enabled(if: AgentZipFixture.available, AgentZipFixture.unavailableReason))
+@Suite(.enabled(if: AgentZipFixture.enabled, AgentZipFixture.unavailableReason))
 struct AgentZipInteropTests {
     private let temp: TempDirectory
     private var home: String { temp.sub("home") }
