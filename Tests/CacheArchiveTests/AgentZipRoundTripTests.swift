@@ -102,6 +102,30 @@ import Testing
         #expect(try shell("sha256sum \(quoted(layout.temp.sub("1.zip")))").hasPrefix(first.sha256))
     }
 
+    /// Two machines with the same files, created in opposite orders (so directories list them
+    /// differently), owned by different users, under different home directories.
+    @Test func theSameTreeOnAnotherMachineGivesTheSameBytes() throws {
+        let temp = try TempDirectory()
+        let names = (0..<40).map { "file-\($0)" }
+        for (home, order) in [("home-a", names), ("home-b", Array(names.reversed()))] {
+            try makeDirectory(temp.sub(home))
+            try makeDirectory(temp.sub(home + "/.cache"))
+            for name in order {
+                try writeFile(temp.sub("\(home)/.cache/\(name)"), "contents of \(name)", mode: name.hasSuffix("7") ? 0o755 : 0o644)
+            }
+        }
+        if getuid() == 0 {
+            try shell("chown -R 65534:65534 \(quoted(temp.sub("home-b")))")
+        }
+        let reports = try ["home-a", "home-b"].map { home in
+            try AgentArchiveWriter.write(
+                targets: [AgentArchiveTarget(anchor: .home, relativePath: ".cache", absolutePath: temp.sub(home + "/.cache"))],
+                to: temp.sub(home + ".zip"), symlinks: .anywhere, isCancelled: { false })
+        }
+        #expect(reports[0].sha256 == reports[1].sha256)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: temp.sub("home-a.zip"))) == Data(contentsOf: URL(fileURLWithPath: temp.sub("home-b.zip"))))
+    }
+
     @Test(.enabled(if: AgentZipFixture.enabled, AgentZipFixture.unavailableReason))
     func entriesFollowTheAgentsLayout() throws {
         let layout = try Layout()
