@@ -3,8 +3,10 @@
 /// does not fit in 32 bits, and the extended-timestamp extra field.
 ///
 /// We write zip ourselves because libarchive 3.6 (Debian 12) cannot: its zip writer offers only
-/// store and deflate, not zstd (method 93), and it adds the owner and the file's own times to
-/// every entry, which would make archives of identical trees differ.
+/// store and deflate (`compression=zstd` is refused), not zstd (method 93). Its reader does
+/// decode method 93, but we read with this same code: the checks a restore needs (local
+/// headers against the central directory, overlapping and repeated entries, sizes before any
+/// byte is written) are checks of these structures.
 enum ZipFormat {
     static let localHeaderSignature: UInt32 = 0x0403_4b50
     static let centralHeaderSignature: UInt32 = 0x0201_4b50
