@@ -160,3 +160,52 @@ YAML
   run_hook pre-command
   assert_output --partial "BUILDKITE_AGENT_ACCESS_TOKEN is not set"
 }
+
+# The agent's side, played by Tests/support/agent_zip_fixture.py (Python's zipfile and zstandard,
+# written from the protocol page): what it saves the plugin restores, and the reverse.
+AGENT_FIXTURE=$BATS_TEST_DIRNAME/../support/agent_zip_fixture.py
+
+agent_cache_file() {
+  mkdir -p "$HOOK_CHECKOUT/.buildkite"
+  printf 'caches:\n  - name: deps\n    cache_key: [deps, v1]\n    target_paths: [deps, "~/.tool"]\n' \
+    >"$HOOK_CHECKOUT/.buildkite/cache.yml"
+  hook_plugin_config '{"store":"buildkite",'"$FAST_RETRY"',"config":".buildkite/cache.yml"}'
+}
+
+@test "registry: an entry the agent saved restores byte for byte with the plugin" {
+  agent_cache_file
+  expected=$(tree_digest "$HOOK_CHECKOUT/deps")
+  python3 "$AGENT_FIXTURE" build "$BATS_TEST_TMPDIR/agent.zip" ".:deps:$HOOK_CHECKOUT/deps" "~:.tool:$HOOK_HOME/.tool"
+  digest=$(sha256sum "$BATS_TEST_TMPDIR/agent.zip" | cut -d' ' -f1)
+  mkdir -p "$REGISTRY_BLOBS"
+  cp "$BATS_TEST_TMPDIR/agent.zip" "$REGISTRY_BLOBS/$digest"
+  size=$(stat -c %s "$REGISTRY_BLOBS/$digest")
+  curl -fsS -X POST "$REGISTRY_URL/_control/entries" -d "$(jq -cn --arg d "$digest" --argjson s "$size" '{
+    target_paths: ["~/.tool", "deps"],
+    cache_key: [{value: "deps", mandatory: true}, {value: "v1", mandatory: true}],
+    blobs: [{digest: {algorithm: "sha256", value: $d}, file_size: $s, compression: "zip"}]}')" >/dev/null
+  rm -rf "$HOOK_CHECKOUT/deps" "$HOOK_HOME/.tool"
+
+  run_hook pre-command
+  assert_hook_status 0
+  assert_output --partial "deps: hit"
+  assert_equal "$(tree_digest "$HOOK_CHECKOUT/deps")" "$expected"
+  assert_equal "$(cat "$HOOK_HOME/.tool/config")" "tool"
+  assert_equal "$(readlink "$HOOK_CHECKOUT/deps/link")" "lib/a.js"
+}
+
+@test "registry: an entry the plugin saved reads byte for byte with the agent's format" {
+  agent_cache_file
+  expected=$(tree_digest "$HOOK_CHECKOUT/deps")
+  run_hook post-command
+  assert_hook_status 0
+  assert_output --partial "deps: saved"
+  blob=$(find "$REGISTRY_BLOBS" -maxdepth 1 -type f ! -name '*.attrs.json' ! -name '.*')
+  python3 "$AGENT_FIXTURE" extract "$blob" "$BATS_TEST_TMPDIR/agent-out"
+  assert_equal "$(tree_digest "$BATS_TEST_TMPDIR/agent-out/cwd/deps")" "$expected"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/agent-out/home/.tool/config")" "tool"
+  body=$(curl -fsS "$REGISTRY_URL/_control/requests" | jq -c '[.[] | select(.endpoint == "store") | .body | fromjson][0]')
+  assert_equal "$(jq -c .cache_key <<<"$body")" '[{"mandatory":true,"value":"deps"},{"mandatory":true,"value":"v1"}]'
+  assert_equal "$(jq -c .scopes <<<"$body")" '{}'
+  assert_equal "$(jq -r '.blobs[0].digest.value' <<<"$body")" "$(basename "$blob")"
+}
