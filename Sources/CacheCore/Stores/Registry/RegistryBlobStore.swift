@@ -15,6 +15,9 @@ enum RegistryBlobStore: Sendable {
 
     /// The agent's `validateCacheStore`: a store type we cannot reach is a hard error, not a miss.
     static func open(store: String, environment: JobEnvironment, log: BuildkiteLog?) throws -> RegistryBlobStore {
+        guard !store.isEmpty else {
+            throw StoreError.badURL("the cache registry's answer named no blob store ('store' was missing)")
+        }
         guard store == "local_file" || store == "agent_managed" else {
             throw StoreError.badURL("the cache registry keeps its blobs in a '\(store)' store, which swift-cache cannot reach "
                 + "(it supports local_file and agent_managed with file:// or s3://)")
