@@ -34,6 +34,10 @@ public enum StoreLocation {
             return FileStore(root: path.removingPercentEncoding ?? path)
         }
         if text.hasPrefix("/") { return FileStore(root: text) }
+        if RegistryStore.names(text) {
+            throw StoreError.badURL("\(source): '\(text)' is the agent's cache registry, which keeps and expires its own entries: "
+                + "only the restore and save of a job talk to it, there is nothing here to prune")
+        }
         if text.hasPrefix("s3://") {
             do {
                 return try S3Store(url: text, environment: environment.variables, home: home, log: log)

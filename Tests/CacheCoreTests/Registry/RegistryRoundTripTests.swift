@@ -116,6 +116,27 @@ struct RegistryRoundTripTests {
         }
     }
 
+    @Test func aDependenciesKeyFallsBackThroughItsCutParts() async throws {
+        try await withFakeRegistry { server in
+            let scratch = try Scratch()
+            try makeProject(scratch)
+            let env = environment(scratch, server)
+            _ = await save(env)
+            try scratch.write("checkout/lock.txt", "v2")
+            try FileManager.default.removeItem(atPath: scratch.path + "/checkout/deps")
+            let exports = scratch.path + "/exports"
+            let (status, log) = await restore(env, exportFile: exports)
+            #expect(status == .success)
+            #expect(log.contains("deps: fallback hit"), "\(log)")
+            #expect(scratch.read("checkout/deps/a.txt") == "alpha")
+            let exported = try #require(scratch.read("exports"))
+            #expect(exported.contains("SWIFT_CACHE_HIT_DEPS=fallback\n"))
+            // The matched key is the saved entry's, put back together from its parts.
+            let saved = try #require(try await server.entries().first?["cache_key"] as? [[String: Any]])
+            #expect(exported.contains("SWIFT_CACHE_MATCHED_KEY_DEPS=" + saved.map { $0["value"] as? String ?? "" }.joined() + "\n"))
+        }
+    }
+
     @Test(arguments: ["missing", "corrupt", "not a zip"])
     func aBadBlobIsAMissAndTheEntryIsExpired(damage: String) async throws {
         try await withFakeRegistry { server in
