@@ -33,6 +33,7 @@ Control, for the tests (no token needed):
 """
 import argparse
 import json
+import os
 import socket
 import struct
 import sys
@@ -343,7 +344,6 @@ def main():
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(str(port))
-        import os
         os.rename(args.port_file + ".tmp", args.port_file)
         while True:
             time.sleep(3600)
