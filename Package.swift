@@ -35,11 +35,9 @@ let package = Package(
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
         // zlib: CRC-32 and raw Deflate for the agent's zip archives (its manifest entry is Deflate).
-        .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
-        ),
+        // No pkgConfig: zlib.pc puts -L/usr/lib/<triple> on the link line, where it would make the
+        // release build's -lzstd, -larchive and -lyaml find the shared libraries, not the static ones.
+        .systemLibrary(name: "CZlib"),
         .systemLibrary(name: "CSystemCalls"),
         .target(name: "CacheYAML", dependencies: ["CLibYAML"]),
         .target(name: "CacheKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),

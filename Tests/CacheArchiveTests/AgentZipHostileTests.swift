@@ -225,4 +225,38 @@ struct AgentZipHostileTests {
                                            limits: .default, symlinks: .anywhere, isCancelled: { false })
         #expect(permissions(stage + "/tool") == 0o755)
     }
+
+    /// Every single-byte corruption of a small archive (each byte in turn, inverted) is either
+    /// read or refused with an ArchiveError: never a crash, never a file outside the staging
+    /// path, never a staging path left behind by a refusal.
+    @Test func everySingleByteCorruptionIsReadOrRefusedCleanly() throws {
+        let zip = temp.sub("small.zip")
+        try AgentZipFixture.hostile(zip, """
+        standard_manifest()
+        add("_0/.npm/", mode=0o040755)
+        add("_0/.npm/packed", b"zstd data " * 20, method=93)
+        add("_0/.npm/deflated", b"deflate data " * 20, method=8)
+        add("_0/.npm/link", b"packed", mode=0o120777)
+        add("_0/.npm/sub/plain", b"stored")
+        """)
+        let original = try Data(contentsOf: URL(fileURLWithPath: zip))
+        var refused = 0
+        for index in original.indices {
+            var bytes = original
+            bytes[index] ^= 0xFF
+            let corrupt = temp.sub("corrupt.zip")
+            try bytes.write(to: URL(fileURLWithPath: corrupt))
+            if agentExtractionError(corrupt, bases: bases, destinations) != nil {
+                refused += 1
+                #expect(!exists(stage), "byte \(index)")
+            } else {
+                POSIX.removeTree(stage)
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temp.sub("outside")).isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temp.sub("stage")).isEmpty, "byte \(index)")
+        }
+        // Headers, names, sizes and data are all covered by some check; what is not (times,
+        // versions, permission bits, the extra fields) is about a sixth of this archive.
+        #expect(refused > original.count * 3 / 4, "\(refused) of \(original.count) corruptions refused")
+    }
 }

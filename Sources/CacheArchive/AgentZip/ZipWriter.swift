@@ -55,8 +55,9 @@ final class ZipWriter {
     /// An entry whose data is in memory: directories (empty), symlinks (their target), empty
     /// files, and the manifest (Deflate).
     func add(name: [UInt8], mode: UInt32, data: [UInt8], method: ZipFormat.Method) throws(ArchiveError) {
-        let stored: [UInt8] = method == .deflate ? try Self.deflate(data, name: name) : data
         precondition(method != .zstd, "zstd entries are streamed from files")
+        try Self.checkLength(of: name)
+        let stored: [UInt8] = method == .deflate ? try Self.deflate(data, name: name) : data
         let record = CentralRecord(
             name: name, flags: Self.nameFlags(name), method: method, crc: ZipCRC.of(data),
             compressedSize: UInt64(stored.count), size: UInt64(data.count), localHeaderOffset: offset,
@@ -70,6 +71,7 @@ final class ZipWriter {
     /// Stores the bytes read, at most `expectedSize`; returns how many that was and whether the
     /// file turned out longer (it grew while it was read).
     func addZstdFile(name: [UInt8], mode: UInt32, file: Int32, expectedSize: Int64, shownPath: String) throws(ArchiveError) -> (stored: Int64, grew: Bool) {
+        try Self.checkLength(of: name)
         var record = CentralRecord(
             name: name, flags: Self.nameFlags(name) | ZipFormat.flagDataDescriptor, method: .zstd, crc: 0,
             compressedSize: 0, size: 0, localHeaderOffset: offset, externalAttributes: Self.externalAttributes(mode: mode))
@@ -228,6 +230,13 @@ final class ZipWriter {
 
     private static func needsZip64Sizes(_ record: CentralRecord) -> Bool {
         record.size >= UInt64(ZipFormat.zip64Marker32) || record.compressedSize >= UInt64(ZipFormat.zip64Marker32)
+    }
+
+    /// A zip name has a 16-bit length.
+    private static func checkLength(of name: [UInt8]) throws(ArchiveError) {
+        guard name.count <= Int(UInt16.max) else {
+            throw ArchiveError(.invalidRequest, "cannot store \(PathBytesSyntax.display(Array(name.prefix(80))))…: its name is longer than the 65535 bytes a zip entry name can hold")
+        }
     }
 
     /// UTF-8 names are flagged so readers do not take them for CP437; plain ASCII needs no flag.
