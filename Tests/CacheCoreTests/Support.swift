@@ -57,6 +57,8 @@ final class CapturedLog: @unchecked Sendable {
         self?.lines.withLock { $0.append(text) }
     }
     var text: String { lines.withLock { $0.joined() } }
+    /// Every line marked as a problem: the warnings, and the result lines of caches that failed.
+    var warnings: [String] { text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("⚠️  ") } }
 }
 
 /// A job environment as the agent would give it for a checkout and a home in `scratch`.
