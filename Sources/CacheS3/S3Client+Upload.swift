@@ -1,6 +1,5 @@
 import CacheRetry
 import Foundation
-import Synchronization
 
 extension S3Client {
     /// Uploads a file as the object `key`: one PUT up to the multipart threshold, else a multipart
@@ -173,17 +172,5 @@ func concurrentMap<T: Sendable>(count: Int, limit: Int, _ work: @escaping @Senda
             }
         }
         return results.map { $0! }
-    }
-}
-
-/// Counts the attempts of one retried call, for a call that must know whether it is a retry.
-final class AttemptCounter: Sendable {
-    private let count = Mutex(0)
-
-    func next() -> Int {
-        count.withLock { value in
-            value += 1
-            return value
-        }
     }
 }

@@ -80,11 +80,6 @@ struct StagedRestore: Sendable {
     }
 }
 
-func isSymlink(_ path: String) -> Bool {
-    var info = stat()
-    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
-}
-
 /// A swap failed half-way and a path could not get its old tree back (the rollback itself failed).
 struct PartialSwapError: Error, CustomStringConvertible {
     let description: String
