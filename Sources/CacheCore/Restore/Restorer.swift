@@ -1,4 +1,5 @@
 import CacheArchive
+import CacheRetry
 import Foundation
 
 /// pre-command: for each cache, find an entry (exact key, then each fallback prefix; the job's
@@ -18,7 +19,7 @@ public struct Restorer: Sendable {
     }
 
     public func restore(_ caches: [ResolvedCache]) async -> [RestoreResult] {
-        await forEachConcurrently(caches, limit: concurrency) { cache in
+        await concurrentMap(caches, limit: concurrency) { cache in
             await restore(cache)
         }
     }
