@@ -14,11 +14,12 @@ struct StagedRestore: Sendable {
         for path in cache.paths {
             let parent = (path.absolutePath as NSString).deletingLastPathComponent
             try DurableFile.makeDirectories(parent)
-            TargetSwap.removeLeftovers(beside: path.absolutePath)
             let staging = TargetSwap.stagingPath(for: path.absolutePath, cacheID: cache.id)
             destinations[path.memberName] = staging
             planned.append((path.absolutePath, staging))
         }
+        let targets = planned.map(\.target)
+        await runBlocking { for target in targets { TargetSwap.removeLeftovers(beside: target) } }
         let progress = ProgressReporter(log: log, label: cache.id, verb: "restored")
         let report: ArchiveReport
         do {
@@ -27,7 +28,7 @@ struct StagedRestore: Sendable {
                                              progress: progress.update, isCancelled: isCancelled)
             }
         } catch {
-            for item in planned { TargetSwap.remove(item.staging) }
+            await TargetSwap.remove(planned.map(\.staging))
             throw error
         }
         for warning in report.warnings { log.warning("\(cache.id): \(warning)") }
@@ -45,7 +46,7 @@ struct StagedRestore: Sendable {
     /// half-way; on error the staging names hold the new trees again, for `discard`.
     func swapIntoPlace(
         swap: (_ staging: String, _ target: String) throws -> TargetSwap.Swapped = { try TargetSwap.swap(staging: $0, target: $1) }
-    ) throws {
+    ) async throws {
         var done: [(item: (target: String, staging: String), swapped: TargetSwap.Swapped)] = []
         for item in stagings {
             do {
@@ -55,7 +56,7 @@ struct StagedRestore: Sendable {
                 throw error
             }
         }
-        for (item, _) in done { TargetSwap.remove(item.staging) }
+        await TargetSwap.remove(done.map(\.item.staging))
     }
 
     /// Undoes swaps, newest first. A path that cannot be put back is named in the error: the
@@ -75,8 +76,8 @@ struct StagedRestore: Sendable {
         }
     }
 
-    func discard() {
-        for item in stagings { TargetSwap.remove(item.staging) }
+    func discard() async {
+        await TargetSwap.remove(stagings.map(\.staging))
     }
 }
 
