@@ -78,12 +78,14 @@ let package = Package(
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
         .testTarget(name: "CacheEncodingTests", dependencies: ["CacheEncoding"]),
-        .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3"]),
+        // What several test targets share (a moto_server per suite), as FuzzSupport is for the fuzzers.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3", "TestSupport"]),
         .testTarget(name: "CacheCLITests", dependencies: ["CacheCLI"]),
         .testTarget(
             name: "CacheCoreTests",
             dependencies: [
-                "CacheCore",
+                "CacheCore", "TestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

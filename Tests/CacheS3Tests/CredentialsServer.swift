@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import CacheS3
 
 /// Tests/support/credentials-server.py on loopback: an EC2 instance metadata service (IMDSv2) and a
