@@ -46,6 +46,18 @@ final class RecordingClock: RetryClock, @unchecked Sendable {
     var recorded: [Duration] { waits.withLock { $0 } }
 }
 
+/// A clock whose wait ends when the test says so (`fire`), so a timeout fires exactly then.
+final class GateClock: RetryClock {
+    private let gate = AsyncStream<Void>.makeStream()
+
+    func sleep(for duration: Duration) async throws {
+        for await _ in gate.stream { return }
+        try Task.checkCancellation()
+    }
+
+    func fire() { gate.continuation.yield() }
+}
+
 struct ZeroRandom: RetryRandomSource {
     func nextUnit() -> Double { 0 }
 }

@@ -48,7 +48,7 @@ public final class MotoServer: @unchecked Sendable {
         process.standardError = errors
         try process.run()
         let server = MotoServer(port: port, process: process, input: input)
-        let line = await readLine(output.fileHandleForReading)
+        let line = await TestSupport.readLine(output.fileHandleForReading)
         guard line == "ready" else {
             await server.stop()
             let reason = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -66,21 +66,6 @@ public final class MotoServer: @unchecked Sendable {
         }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-        }
-    }
-
-    /// One line from a helper process, read on a thread of its own (the read blocks).
-    public static func readLine(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var bytes: [UInt8] = []
-                while true {
-                    let data = handle.readData(ofLength: 1)
-                    if data.isEmpty || data.first == 0x0A { break }
-                    bytes += data
-                }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }
         }
     }
 
