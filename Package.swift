@@ -40,13 +40,16 @@ let package = Package(
         .systemLibrary(name: "CZlib"),
         .systemLibrary(name: "CSystemCalls"),
         .target(name: "CacheYAML", dependencies: ["CLibYAML"]),
-        .target(name: "CacheKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        // The byte-to-text spellings (hex digests, percent-encoding) that keys, blob names, S3
+        // signatures and the log's redaction must agree on.
+        .target(name: "CacheEncoding"),
+        .target(name: "CacheKeys", dependencies: ["CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", "CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",
             dependencies: [
-                "CacheRetry",
+                "CacheRetry", "CacheEncoding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "CacheCore",
             dependencies: [
-                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CSystemCalls",
+                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CacheEncoding", "CSystemCalls",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,12 +81,15 @@ let package = Package(
         .testTarget(name: "CacheKeysTests", dependencies: ["CacheKeys"]),
         .testTarget(name: "CacheArchiveTests", dependencies: ["CacheArchive"]),
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
-        .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3"]),
+        .testTarget(name: "CacheEncodingTests", dependencies: ["CacheEncoding"]),
+        // What several test targets share (a moto_server per suite), as FuzzSupport is for the fuzzers.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3", "TestSupport"]),
         .testTarget(name: "CacheCLITests", dependencies: ["CacheCLI"]),
         .testTarget(
             name: "CacheCoreTests",
             dependencies: [
-                "CacheCore",
+                "CacheCore", "TestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,3 +1,4 @@
+import CacheEncoding
 import Crypto
 import CArchive
 
@@ -85,20 +86,4 @@ final class HashingFileOutput {
             },
             nil)
     }
-}
-
-extension Sequence where Element == UInt8 {
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension SHA256Digest {
-    var hexString: String { self.withUnsafeBytes { Array($0) }.hexString }
 }

@@ -1,3 +1,4 @@
+import CacheEncoding
 import Crypto
 
 /// The value of `{{ checksum ... }}`: a fingerprint of the files a cache depends on.
@@ -64,7 +65,7 @@ public enum FileChecksum {
             let line = path + "\0" + (try sha256Hex(ofFileAt: files[path]!)) + "\n"
             hasher.update(data: Array(line.utf8))
         }
-        return hex(hasher.finalize())
+        return hasher.finalize().hexString
     }
 
     /// Streams the file through SHA-256; memory use does not grow with the file.
@@ -73,7 +74,7 @@ public enum FileChecksum {
         if let error = POSIX.readChunks(of: path, { hasher.update(bufferPointer: $0) }) {
             throw FileChecksumError("checksum: cannot read '\(path)': \(error.text)")
         }
-        return hex(hasher.finalize())
+        return hasher.finalize().hexString
     }
 
     private static func noMatch(_ pattern: String, root: String) -> FileChecksumError {
@@ -94,15 +95,5 @@ public enum FileChecksum {
         if root == "/" { return String(path.dropFirst()) }
         let prefix = root + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-    }
-
-    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

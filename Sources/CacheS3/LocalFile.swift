@@ -1,3 +1,4 @@
+import CacheEncoding
 import Crypto
 import Foundation
 import NIOCore
@@ -76,7 +77,7 @@ final class OpenFile: Sendable {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(slice))
             position += Int64(count)
         }
-        return hasher.finalize().lowercaseHex
+        return hasher.finalize().hexString
     }
 }
 
@@ -138,5 +139,5 @@ public struct LocalFileError: Error, Sendable, CustomStringConvertible, Localize
 }
 
 enum SHA256Hex {
-    static func of(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).lowercaseHex }
+    static func of(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hexString }
 }

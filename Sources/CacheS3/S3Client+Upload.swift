@@ -1,6 +1,5 @@
 import CacheRetry
 import Foundation
-import Synchronization
 
 extension S3Client {
     /// Uploads a file as the object `key`: one PUT up to the multipart threshold, else a multipart
@@ -150,40 +149,5 @@ extension S3Client {
             }
         }
         return out
-    }
-}
-
-/// Runs `work` for `0..<count` with at most `limit` at once, results in index order. The first
-/// failure cancels the rest: a transfer with one part lost for good is lost as a whole.
-func concurrentMap<T: Sendable>(count: Int, limit: Int, _ work: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
-    try await withThrowingTaskGroup(of: (Int, T).self) { group in
-        var results = [T?](repeating: nil, count: count)
-        var next = 0
-        for _ in 0 ..< Swift.min(Swift.max(1, limit), count) {
-            let index = next
-            group.addTask { (index, try await work(index)) }
-            next += 1
-        }
-        while let (index, value) = try await group.next() {
-            results[index] = value
-            if next < count {
-                let index = next
-                group.addTask { (index, try await work(index)) }
-                next += 1
-            }
-        }
-        return results.map { $0! }
-    }
-}
-
-/// Counts the attempts of one retried call, for a call that must know whether it is a retry.
-final class AttemptCounter: Sendable {
-    private let count = Mutex(0)
-
-    func next() -> Int {
-        count.withLock { value in
-            value += 1
-            return value
-        }
     }
 }

@@ -1,3 +1,4 @@
+import CacheEncoding
 import Crypto
 import Foundation
 
@@ -64,14 +65,14 @@ public struct SigV4Signer: Sendable {
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = [
             "AWS4-HMAC-SHA256", timestamp, scope,
-            SHA256.hash(data: Array(canonicalRequest.utf8)).lowercaseHex,
+            SHA256.hash(data: Array(canonicalRequest.utf8)).hexString,
         ].joined(separator: "\n")
 
         var key = SymmetricKey(data: Array(("AWS4" + credentials.secretAccessKey).utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).lowercaseHex
+        let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
         let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,

@@ -31,24 +31,24 @@ struct AllOrNothingSwapTests {
     }
 
     @Test(arguments: [2, 3])
-    func aFailedSwapPutsBackTheOnesAlreadySwapped(failing: Int) throws {
+    func aFailedSwapPutsBackTheOnesAlreadySwapped(failing: Int) async throws {
         let scratch = try Scratch()
         // `b` has no old tree: undoing its swap must leave nothing there.
         let restore = try staged(scratch, paths: ["a", "b", "c"], oldTrees: ["a", "c"])
-        #expect(throws: InjectedFailure.self) { try restore.swapIntoPlace(swap: swapFailing(at: failing)) }
+        await #expect(throws: InjectedFailure.self) { try await restore.swapIntoPlace(swap: swapFailing(at: failing)) }
         #expect(scratch.read("a/which") == "old a")
         #expect(!scratch.exists("b"))
         #expect(scratch.read("c/which") == "old c")
         // The new trees are back under their staging names, for `discard`.
         for path in ["a", "b", "c"] { #expect(scratch.read(".staging-\(path)/which") == "new \(path)") }
-        restore.discard()
+        await restore.discard()
         for path in ["a", "b", "c"] { #expect(!scratch.exists(".staging-\(path)")) }
     }
 
-    @Test func everySwapDoneThenTheOldTreesGo() throws {
+    @Test func everySwapDoneThenTheOldTreesGo() async throws {
         let scratch = try Scratch()
         let restore = try staged(scratch, paths: ["a", "b"], oldTrees: ["a"])
-        try restore.swapIntoPlace()
+        try await restore.swapIntoPlace()
         #expect(scratch.read("a/which") == "new a")
         #expect(scratch.read("b/which") == "new b")
         #expect(!scratch.exists(".staging-a"))

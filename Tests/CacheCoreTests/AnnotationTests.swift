@@ -1,6 +1,7 @@
 import CacheRetry
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import CacheCore
 
@@ -98,31 +99,36 @@ struct AnnotationExchangeTests {
         #expect(!captured.text.contains("annotate"))
     }
 
-    @Test func aTimeoutEndsTheAgentAndWhatItLeftRunning() async throws {
+    /// The agent's child holds the write end of a FIFO: its first line says it runs, the end of the
+    /// stream says it is gone. Both are events the test blocks on, never a poll; the time limit
+    /// only ends a test that would otherwise hang.
+    @Test(.timeLimit(.minutes(1))) func aTimeoutEndsTheAgentAndWhatItLeftRunning() async throws {
         let scratch = try Scratch()
+        let fifo = scratch.path + "/child.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Our own writer keeps the reader from seeing an end before the child has opened its end.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        let ownWriter = open(fifo, O_WRONLY)
+        try #require(reader >= 0 && ownWriter >= 0)
+        _ = fcntl(reader, F_SETFL, 0)
+        let child = FileHandle(fileDescriptor: reader, closeOnDealloc: true)
         // The agent starts a child that would hold the job's log open, then hangs itself.
         try scratch.write("bin/buildkite-agent", """
             #!/bin/sh
-            sleep 300 &
-            echo $! > "\(scratch.path)/child.pid"
+            (echo running; exec sleep 300) > "\(fifo)" &
             exec sleep 300
             """, mode: 0o755)
         let captured = CapturedLog()
-        let clock = GatedClock()
+        let clock = GateClock()
         async let appended = Annotation.append("x", environment: JobEnvironment(["PATH": scratch.path + "/bin"]),
                                                log: captured.log, timeout: .seconds(10), clock: clock)
         // Fire the timeout only once the agent has started its child.
-        while !scratch.exists("child.pid") || scratch.read("child.pid")?.hasSuffix("\n") != true { await Task.yield() }
-        clock.open()
+        #expect(await readLine(child) == "running")
+        close(ownWriter)
+        clock.fire()
         #expect(await appended == false)
         #expect(captured.text.contains("did not finish within 10.0s"))
-        let child = try #require(Int32(scratch.read("child.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
-        var gone = false
-        for _ in 0..<1000 where !gone {
-            gone = kill(child, 0) != 0 || isZombie(child)
-            if !gone { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        #expect(gone, "the agent's child \(child) is still running")
+        #expect(await readLine(child) == "", "the agent's child ended, closing its end of the FIFO")
     }
 
     @Test func theAgentsOwnErrorIsInTheWarning() async throws {
@@ -132,21 +138,5 @@ struct AnnotationExchangeTests {
         let ok = await Annotation.append("x", environment: JobEnvironment(["PATH": scratch.path + "/bin"]), log: captured.log)
         #expect(!ok)
         #expect(captured.text.contains("exited with status 1: fatal: missing access token"))
-    }
-
-    private func isZombie(_ pid: Int32) -> Bool {
-        (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first == "Z"
-    }
-}
-
-/// A clock whose sleeps end when the test opens it, so a timeout fires exactly when the test wants.
-final class GatedClock: RetryClock, @unchecked Sendable {
-    private let isOpen = Mutex(false)
-    func open() { isOpen.withLock { $0 = true } }
-    func sleep(for duration: Duration) async throws {
-        while !isOpen.withLock({ $0 }) {
-            try Task.checkCancellation()
-            await Task.yield()
-        }
     }
 }

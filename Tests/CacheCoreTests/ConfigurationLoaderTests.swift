@@ -29,18 +29,6 @@ struct ConfigurationLoaderTests {
         }
     }
 
-    @Test(arguments: [
-        ("acme/swift-cache#v1.0.0", true),
-        ("github.com/acme/swift-cache-buildkite-plugin.git#main", true),
-        ("swift-cache#v1", true),
-        ("./swift-cache", true),
-        ("acme/swift-cache-extra#v1", false),
-        ("docker#v5", false),
-    ])
-    func recognisesItsOwnLocation(location: String, expected: Bool) {
-        #expect(ConfigurationLoader.isThisPlugin(location) == expected)
-    }
-
     @Test func noConfigurationAndNoCacheFileMeansNothingToDo() throws {
         let scratch = try Scratch()
         try FileManager.default.createDirectory(atPath: scratch.path + "/checkout", withIntermediateDirectories: true)

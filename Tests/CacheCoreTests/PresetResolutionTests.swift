@@ -20,15 +20,15 @@ struct PresetResolutionTests {
         let restoreLog = CapturedLog()
         let restored = await RestoreJob.run(environment: env, log: restoreLog.log, exportFile: exports, dryRun: false, stateFile: state)
         #expect(restored == .success)
-        #expect(restoreLog.log.collectedWarnings.count == 1)
-        #expect(restoreLog.log.collectedWarnings.first?.contains("'go.sum'") == true, "\(restoreLog.text)")
+        #expect(restoreLog.warnings.count == 1)
+        #expect(restoreLog.warnings.first?.contains("'go.sum'") == true, "\(restoreLog.text)")
         #expect(restoreLog.text.contains("deps: miss"))
         #expect(scratch.read("exports")?.contains("SWIFT_CACHE_HIT_GOMOD=miss") == true)
 
         let saveLog = CapturedLog()
         let saved = await SaveJob.run(environment: env, log: saveLog.log, dryRun: false, stateFile: state)
         #expect(saved == .success)
-        #expect(saveLog.log.collectedWarnings.isEmpty, "the warning is not repeated: \(saveLog.text)")
+        #expect(saveLog.warnings.isEmpty, "the warning is not repeated: \(saveLog.text)")
         #expect(saveLog.text.contains("➖ gomod: not saved: skipped in pre-command"))
         #expect(saveLog.text.contains("✅ deps: saved"))
     }

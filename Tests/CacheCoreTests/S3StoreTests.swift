@@ -1,17 +1,18 @@
 import CacheArchive
 import CacheRetry
 import Foundation
+import TestSupport
 import Testing
 @testable import CacheCore
 @testable import CacheS3
 
 /// The S3 store against a real S3 server on loopback (moto_server, started once for the suite by
 /// Tests/support/moto-server.sh). The tests fail, not skip, when moto_server is missing.
-@Suite("The S3 store against moto_server", .s3TestServer)
+@Suite("The S3 store against moto_server", .motoServer)
 struct S3StoreTests {
     let scope = StoreScope(organization: "acme", pipeline: "web", branch: "feature/x")
 
-    var server: S3TestServer { get throws { try #require(S3TestServer.current) } }
+    var server: MotoServer { get throws { try #require(MotoServer.current) } }
 
     func entry(_ key: String, digest: String = String(repeating: "a", count: 64), size: Int64 = 1, at seconds: TimeInterval) -> CacheEntry {
         CacheEntry(key: key, digest: digest, size: size, created: Date(timeIntervalSince1970: seconds), platform: "linux/amd64",
@@ -162,7 +163,7 @@ struct S3StoreTests {
     /// What the store writes is an ordinary object: `aws s3 cp … - | zstd -dc | tar -t` lists the
     /// archive's files.
     @Test func blobsAreReadableWithStandardTools() async throws {
-        guard let aws = S3TestServer.which("aws"), let zstd = S3TestServer.which("zstd") else {
+        guard let aws = MotoServer.which("aws"), let zstd = MotoServer.which("zstd") else {
             Issue.record("the aws CLI or zstd is not on PATH; this check of interoperability needs both")
             return
         }
@@ -199,85 +200,7 @@ struct S3StoreTests {
     func sha256(_ bytes: [UInt8]) -> String { SHA256Hex.of(bytes) }
 }
 
-/// moto_server for this suite; the same launcher as CacheS3Tests' (kept here in small because
-/// test targets cannot share sources).
-final class S3TestServer: @unchecked Sendable {
-    @TaskLocal static var current: S3TestServer?
-
-    let port: Int
-    private let process: Process
-    private let input: Pipe
-
-    private init(port: Int, process: Process, input: Pipe) {
-        self.port = port
-        self.process = process
-        self.input = input
-    }
-
-    var endpoint: String { "http://127.0.0.1:\(port)" }
-
-    static func which(_ tool: String) -> String? {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(tool)" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static func start() async throws -> S3TestServer {
-        guard which("moto_server") != nil else {
-            throw S3FixtureError(description: "moto_server is not on PATH: the S3 tests need it (pip install 'moto[server]'); they do not skip")
-        }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("support/moto-server.sh").path
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, String(port)]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let server = S3TestServer(port: port, process: process, input: input)
-        let line: String = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var bytes: [UInt8] = []
-                while true {
-                    let data = output.fileHandleForReading.readData(ofLength: 1)
-                    if data.isEmpty || data.first == 0x0A { break }
-                    bytes += data
-                }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }
-        }
-        guard line == "ready" else {
-            await server.stop()
-            throw S3FixtureError(description: "moto_server did not start on port \(port)")
-        }
-        return server
-    }
-
-    func stop() async {
-        try? input.fileHandleForWriting.close()
-        for _ in 0 ..< 200 where process.isRunning {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard fd >= 0, bound else { throw S3FixtureError(description: "could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
+extension MotoServer {
     /// A store on a new, empty bucket, under a prefix with a space (it must survive signing).
     func store(transfer: S3TransferOptions? = nil) async throws -> S3Store {
         let bucket = "test-" + UUID().uuidString.lowercased()
@@ -288,25 +211,4 @@ final class S3TestServer: @unchecked Sendable {
         try await client.check(response, operation: "CreateBucket", key: nil, action: "s3:CreateBucket")
         return S3Store(client: client, temporaryDirectory: NSTemporaryDirectory())
     }
-}
-
-struct S3TestServerScope: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let server = try await S3TestServer.start()
-        do {
-            try await S3TestServer.$current.withValue(server) { try await function() }
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
-    }
-}
-
-extension Trait where Self == S3TestServerScope {
-    static var s3TestServer: Self { Self() }
-}
-
-struct S3FixtureError: Error, CustomStringConvertible {
-    let description: String
 }

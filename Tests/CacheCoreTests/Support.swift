@@ -46,6 +46,18 @@ final class RecordingClock: RetryClock, @unchecked Sendable {
     var recorded: [Duration] { waits.withLock { $0 } }
 }
 
+/// A clock whose wait ends when the test says so (`fire`), so a timeout fires exactly then.
+final class GateClock: RetryClock {
+    private let gate = AsyncStream<Void>.makeStream()
+
+    func sleep(for duration: Duration) async throws {
+        for await _ in gate.stream { return }
+        try Task.checkCancellation()
+    }
+
+    func fire() { gate.continuation.yield() }
+}
+
 struct ZeroRandom: RetryRandomSource {
     func nextUnit() -> Double { 0 }
 }
@@ -57,6 +69,8 @@ final class CapturedLog: @unchecked Sendable {
         self?.lines.withLock { $0.append(text) }
     }
     var text: String { lines.withLock { $0.joined() } }
+    /// Every line marked as a problem: the warnings, and the result lines of caches that failed.
+    var warnings: [String] { text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("⚠️  ") } }
 }
 
 /// A job environment as the agent would give it for a checkout and a home in `scratch`.

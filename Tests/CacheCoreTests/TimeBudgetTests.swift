@@ -12,18 +12,6 @@ struct NeverEndingClock: RetryClock {
     }
 }
 
-/// A budget that runs out when the test says so.
-final class GateClock: RetryClock {
-    private let gate = AsyncStream<Void>.makeStream()
-
-    func sleep(for duration: Duration) async throws {
-        for await _ in gate.stream { return }
-        try Task.checkCancellation()
-    }
-
-    func fire() { gate.continuation.yield() }
-}
-
 /// A budget that runs out once something has happened (a request reached a silent server): it
 /// looks every few milliseconds, a wait for an event, not for an amount of time.
 struct EventClock: RetryClock {

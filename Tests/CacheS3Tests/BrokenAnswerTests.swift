@@ -1,5 +1,6 @@
 import CacheRetry
 import Foundation
+import TestSupport
 import Testing
 @testable import CacheS3
 

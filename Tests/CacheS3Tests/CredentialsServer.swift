@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import CacheS3
 
 /// Tests/support/credentials-server.py on loopback: an EC2 instance metadata service (IMDSv2) and a
@@ -34,7 +35,7 @@ final class CredentialsServer: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let line = await MotoServer.readLine(output.fileHandleForReading)
+        let line = await readLine(output.fileHandleForReading)
         guard line.hasPrefix("ready "), let port = Int(line.dropFirst("ready ".count)) else {
             try? input.fileHandleForWriting.close()
             throw FixtureError("credentials-server.py did not start: '\(line)'")

@@ -9,7 +9,9 @@
 # repository hook. In that mode every job on the agent comes through here, and
 # most repositories have no cache file: for them the hook must cost one log
 # line and nothing else. So this is decided in bash, before the binary is
-# located or (worse) built, and before any store is touched.
+# located or (worse) built or downloaded, and before any store is touched. The
+# binary decides the same things again; one table of cases (Tests/cases) keeps
+# the two in step.
 #
 # A step that names this plugin gets its caches from the plugin's own hook.
 # Without BUILDKITE_PLUGIN_CONFIGURATION such a job is either an agent hook
@@ -61,7 +63,9 @@ swift_cache__agent_mode_gate() {
 # e.g. github.com/acme/swift-cache-buildkite-plugin.git#v1.0.0 or
 # ./plugins/swift-cache) names this plugin: its last path component, without
 # the version, `.git` and `-buildkite-plugin`, is `swift-cache`. The same rule
-# as the binaries' ConfigurationLoader.isThisPlugin.
+# as the binaries' ConfigurationLoader.isThisPlugin: both are tested against
+# Tests/cases/plugin-names.txt, as the cache-file check is against
+# Tests/cases/cache-files.txt.
 swift_cache__is_this_plugin() {
   local swift_cache_name=${1%%#*}
   while [[ $swift_cache_name == */ ]]; do

@@ -136,6 +136,8 @@ public enum ConfigurationLoader {
     }
 
     /// `org/swift-cache#v1`, `github.com/org/swift-cache-buildkite-plugin.git#main`, `./swift-cache`.
+    /// The hooks decide this in bash too (`hooks/lib/agent_mode.bash`), before any binary is
+    /// located: both are tested against `Tests/cases/plugin-names.txt`.
     static func isThisPlugin(_ location: String) -> Bool {
         var name = Substring(location.split(separator: "#", maxSplits: 1).first ?? "")
         while name.hasSuffix("/") { name.removeLast() }
@@ -159,6 +161,7 @@ public enum ConfigurationLoader {
         return resolved.hasPrefix(base + "/") ? nil : "leads out of the checkout through a symbolic link"
     }
 
+    /// Also decided by the hooks in bash; both are tested against `Tests/cases/cache-files.txt`.
     static func repositoryCacheFile(checkout: String) throws(ConfigurationError) -> String? {
         let candidates = [".buildkite/cache.yml", ".buildkite/cache.yaml"]
         let present = candidates.filter { FileManager.default.fileExists(atPath: checkout + "/" + $0) }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Writes the job log the way Buildkite renders it: `~~~` opens a collapsed section, `---` an
 /// expanded one, `+++` one that holds an error (and the agent scrolls to it). The log is not a
@@ -8,7 +7,6 @@ import Synchronization
 public final class BuildkiteLog: Sendable {
     private let redactor: SecretRedactor
     private let sink: @Sendable (String) -> Void
-    private let warnings = Mutex<[String]>([])
 
     public init(redactor: SecretRedactor, sink: (@Sendable (String) -> Void)? = nil) {
         self.redactor = redactor
@@ -22,9 +20,8 @@ public final class BuildkiteLog: Sendable {
     public func errorSection(_ title: String) { emit("+++ " + Self.oneLine(title)) }
     public func line(_ text: String) { emit(Self.inert(text)) }
 
-    /// A problem the job survives; collected so the summary can repeat them.
+    /// A problem the job survives: one line, marked so it stands out in a long log.
     public func warning(_ text: String) {
-        warnings.withLock { $0.append(text) }
         emit("⚠️  " + Self.inert(text))
     }
 
@@ -45,8 +42,6 @@ public final class BuildkiteLog: Sendable {
     static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters()
     }
-
-    public var collectedWarnings: [String] { warnings.withLock { $0 } }
 
     private func emit(_ text: String) {
         let clean = redactor.redact(text)

@@ -1,3 +1,4 @@
+import CacheEncoding
 import Foundation
 
 /// Replaces secrets in any text before it is printed. Our own code never prints a credential on
@@ -32,8 +33,8 @@ public struct SecretRedactor: Sendable {
         var all = Set<String>()
         for secret in secrets where !secret.isEmpty {
             all.insert(secret)
-            all.insert(Self.percentEncoded(secret, uppercase: true))
-            all.insert(Self.percentEncoded(secret, uppercase: false))
+            all.insert(PercentEncoding.encode(secret))
+            all.insert(PercentEncoding.encode(secret, lowercaseHex: true))
             all.insert(Self.jsonEscaped(secret))
         }
         spellings = all.sorted { $0.count > $1.count }
@@ -62,20 +63,6 @@ public struct SecretRedactor: Sendable {
             rest = rest[end...]
         }
         return result + rest
-    }
-
-    static func percentEncoded(_ text: String, uppercase: Bool) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            let isUnreserved = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
-                || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x7E
-            if isUnreserved {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                result += "%" + String(byte >> 4, radix: 16, uppercase: uppercase) + String(byte & 0xF, radix: 16, uppercase: uppercase)
-            }
-        }
-        return result
     }
 
     static func jsonEscaped(_ text: String) -> String {

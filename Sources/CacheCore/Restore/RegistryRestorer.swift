@@ -85,9 +85,9 @@ struct RegistryRestorer: CacheRestoring {
             return RestoreResult(cache: cache, outcome: .failed(reason: "could not extract '\(matched)': \(error)"))
         }
         do {
-            try staged.swapIntoPlace()
+            try await staged.swapIntoPlace()
         } catch {
-            staged.discard()
+            await staged.discard()
             return RestoreResult(cache: cache, outcome: .failed(reason: "could not put the restored files in place: \(error)"))
         }
         var result = RestoreResult(cache: cache, outcome: found.fallback == true ? .fallback(matchedKey: matched) : .exact(matchedKey: matched))

@@ -1,4 +1,5 @@
 import CacheArchive
+import CacheRetry
 import Foundation
 
 /// pre-command: for each cache, find an entry (exact key, then each fallback prefix; the job's
@@ -18,7 +19,7 @@ public struct Restorer: Sendable {
     }
 
     public func restore(_ caches: [ResolvedCache]) async -> [RestoreResult] {
-        await forEachConcurrently(caches, limit: concurrency) { cache in
+        await concurrentMap(caches, limit: concurrency) { cache in
             await restore(cache)
         }
     }
@@ -64,15 +65,15 @@ public struct Restorer: Sendable {
             return RestoreResult(cache: cache, outcome: .failed(reason: "could not extract '\(entry.key)': \(error)"))
         }
         guard staged.report.sha256 == entry.digest else {
-            staged.discard()
+            await staged.discard()
             await expire(entry, scope: found.scope, because: "its blob does not match its digest")
             return RestoreResult(cache: cache, outcome: .miss(
                 reason: "the blob of '\(entry.key)' is corrupt (sha256 \(staged.report.sha256.prefix(12))…, expected \(entry.digest.prefix(12))…)"))
         }
         do {
-            try staged.swapIntoPlace()
+            try await staged.swapIntoPlace()
         } catch {
-            staged.discard()
+            await staged.discard()
             return RestoreResult(cache: cache, outcome: .failed(reason: "could not put the restored files in place: \(error)"))
         }
         var result = RestoreResult(

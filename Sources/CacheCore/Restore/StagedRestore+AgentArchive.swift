@@ -5,7 +5,7 @@ extension StagedRestore {
     /// the reader places each entry by its anchor (`~`, `.`, `/`) and our targets' resolved paths.
     static func extractAgentArchive(blob: LocalBlob, cache: ResolvedCache, environment: JobEnvironment,
                                     log: BuildkiteLog) async throws -> StagedRestore {
-        let planned = try plan(cache)
+        let planned = try await plan(cache)
         var destinations: [String: String] = [:]
         for item in planned { destinations[item.target] = item.staging }
         let bases: [AgentAnchor: String] = [.home: environment.homeDirectory, .workingDirectory: environment.checkoutDirectory, .root: "/"]

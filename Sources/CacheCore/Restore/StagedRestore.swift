@@ -9,7 +9,7 @@ struct StagedRestore: Sendable {
     let report: ArchiveReport
 
     static func extract(blob: LocalBlob, cache: ResolvedCache, log: BuildkiteLog) async throws -> StagedRestore {
-        let planned = try plan(cache)
+        let planned = try await plan(cache)
         var destinations: [String: String] = [:]
         for (path, item) in zip(cache.paths, planned) { destinations[path.memberName] = item.staging }
         let progress = ProgressReporter(log: log, label: cache.id, verb: "restored")
@@ -21,14 +21,15 @@ struct StagedRestore: Sendable {
 
     /// A staging path beside each target (in the order of `cache.paths`), with the leftovers of
     /// an earlier, interrupted restore removed.
-    static func plan(_ cache: ResolvedCache) throws -> [(target: String, staging: String)] {
+    static func plan(_ cache: ResolvedCache) async throws -> [(target: String, staging: String)] {
         var planned: [(target: String, staging: String)] = []
         for path in cache.paths {
             let parent = (path.absolutePath as NSString).deletingLastPathComponent
             try DurableFile.makeDirectories(parent)
-            TargetSwap.removeLeftovers(beside: path.absolutePath)
             planned.append((path.absolutePath, TargetSwap.stagingPath(for: path.absolutePath, cacheID: cache.id)))
         }
+        let targets = planned.map(\.target)
+        await runBlocking { for target in targets { TargetSwap.removeLeftovers(beside: target) } }
         return planned
     }
 
@@ -41,7 +42,7 @@ struct StagedRestore: Sendable {
         do {
             report = try await runBlocking(extraction)
         } catch {
-            for item in planned { TargetSwap.remove(item.staging) }
+            await TargetSwap.remove(planned.map(\.staging))
             throw error
         }
         for warning in report.warnings { log.warning("\(cache.id): \(warning)") }
@@ -59,7 +60,7 @@ struct StagedRestore: Sendable {
     /// half-way; on error the staging names hold the new trees again, for `discard`.
     func swapIntoPlace(
         swap: (_ staging: String, _ target: String) throws -> TargetSwap.Swapped = { try TargetSwap.swap(staging: $0, target: $1) }
-    ) throws {
+    ) async throws {
         var done: [(item: (target: String, staging: String), swapped: TargetSwap.Swapped)] = []
         for item in stagings {
             do {
@@ -69,7 +70,7 @@ struct StagedRestore: Sendable {
                 throw error
             }
         }
-        for (item, _) in done { TargetSwap.remove(item.staging) }
+        await TargetSwap.remove(done.map(\.item.staging))
     }
 
     /// Undoes swaps, newest first. A path that cannot be put back is named in the error: the
@@ -89,14 +90,9 @@ struct StagedRestore: Sendable {
         }
     }
 
-    func discard() {
-        for item in stagings { TargetSwap.remove(item.staging) }
+    func discard() async {
+        await TargetSwap.remove(stagings.map(\.staging))
     }
-}
-
-func isSymlink(_ path: String) -> Bool {
-    var info = stat()
-    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
 }
 
 /// A swap failed half-way and a path could not get its old tree back (the rollback itself failed).

@@ -62,7 +62,7 @@ enum TargetSwap {
         }
     }
 
-    /// Deletes a staging or parked tree, whatever it holds.
+    /// Deletes a staging or parked tree, whatever it holds. Blocking: as slow as the tree is big.
     static func remove(_ path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
@@ -79,7 +79,7 @@ enum TargetSwap {
 
     /// Clears what an earlier, killed run left beside this target. The staging name carries the
     /// pid of the process that made it, so a run never removes the staging tree of another job
-    /// that is restoring the same shared path (`~/.npm`) right now.
+    /// that is restoring the same shared path (`~/.npm`) right now. Blocking, like `remove`.
     static func removeLeftovers(beside target: String) {
         let parent = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
@@ -91,5 +91,10 @@ enum TargetSwap {
             }
             remove(parent + "/" + entry)
         }
+    }
+
+    /// Deletes trees on a thread of their own (`runBlocking`), one after the other.
+    static func remove(_ paths: [String]) async {
+        await runBlocking { for path in paths { remove(path) } }
     }
 }

@@ -1,5 +1,6 @@
 import CacheArchive
 import CacheKeys
+import CacheRetry
 import Foundation
 
 /// post-command: for each cache, skip when its exact key is already stored; otherwise archive the
@@ -20,7 +21,7 @@ public struct Saver: Sendable {
     }
 
     public func save(_ caches: [ResolvedCache]) async -> [SaveResult] {
-        await forEachConcurrently(caches, limit: concurrency) { cache in
+        await concurrentMap(caches, limit: concurrency) { cache in
             await saveTimed(cache)
         }
     }

@@ -2,12 +2,19 @@ import CacheRetry
 
 /// What restore and save need from a place that keeps caches.
 ///
-/// Retries are per call, never per operation: `entry`, `commit` and `expire` are one call
-/// each, which the caller wraps in its retrier, so each must be safe to repeat (it either did
-/// nothing visible or finished). `newestEntry`, `fetchBlob` and `putBlob` may take many calls (the
-/// pages of a listing and the reads of its candidates, the parts of a multipart upload, the ranges
-/// of a download), so they get the retrier and wrap each of those calls on their own: a failed
-/// candidate read never lists again, a failed last part never resends the first.
+/// The retry rule, the only place retries are decided: **the flows retry every store call whole
+/// (through `JobContext.call`), except the three that split into many requests, which take the
+/// flow's retrier and retry each request on their own.**
+///
+/// - `entry`, `commit` and `expire` are whole calls (one or two small requests), so each must be
+///   safe to repeat: it either did nothing visible or finished.
+/// - `newestEntry`, `fetchBlob` and `putBlob` move many requests (the pages of a listing and the
+///   reads of its candidates, the ranges of a download, the parts of a multipart upload): a failed
+///   candidate read never lists again, a failed last part never resends the first. A store whose
+///   version of them is one request (the file store's) wraps that one request.
+///
+/// Nothing else retries: not the S3 client (its transfers get the retrier from the store), not
+/// the restore or save around a call, so a fault is never retried twice over.
 public protocol CacheStore: Sendable {
     /// For log lines; never contains a secret.
     var displayName: String { get }

@@ -106,20 +106,23 @@ public struct FileStore: CacheStore {
         precondition(CacheEntry.isValidDigest(digest), "blob digests are validated before they reach a store")
         let destination = blobPath(digest)
         let temporaryDirectory = temporaryDirectory
+        // A copy and an fsync as slow as the blob is big: off the cooperative pool.
         try await retrier.run("store blob \(digest.prefix(12))…") {
-            if path.hasPrefix(temporaryDirectory + "/") {
-                try DurableFile.commit(existing: path, to: destination)
-                return
-            }
-            try DurableFile.makeDirectories(temporaryDirectory)
-            let temp = temporaryDirectory + "/" + UUID().uuidString + ".blob"
-            do {
-                try FileManager.default.copyItem(atPath: path, toPath: temp)
-                try DurableFile.commit(existing: temp, to: destination)
-                try? FileManager.default.removeItem(atPath: path)
-            } catch {
-                try? FileManager.default.removeItem(atPath: temp)
-                throw error
+            try await runBlocking { _ in
+                if path.hasPrefix(temporaryDirectory + "/") {
+                    try DurableFile.commit(existing: path, to: destination)
+                    return
+                }
+                try DurableFile.makeDirectories(temporaryDirectory)
+                let temp = temporaryDirectory + "/" + UUID().uuidString + ".blob"
+                do {
+                    try FileManager.default.copyItem(atPath: path, toPath: temp)
+                    try DurableFile.commit(existing: temp, to: destination)
+                    try? FileManager.default.removeItem(atPath: path)
+                } catch {
+                    try? FileManager.default.removeItem(atPath: temp)
+                    throw error
+                }
             }
         }
     }

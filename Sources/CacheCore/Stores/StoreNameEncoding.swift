@@ -1,3 +1,4 @@
+import CacheEncoding
 import Crypto
 
 /// Turns keys and scope names into single file or object names that a person can still read:
@@ -9,7 +10,7 @@ enum StoreNameEncoding {
     static func encode(_ text: String) -> String {
         let result = percentEncoded(text)
         if result.utf8.count > maxLength || result.isEmpty {
-            return "sha256-" + SHA256.hash(data: Array(text.utf8)).map { String(format2: $0) }.joined()
+            return "sha256-" + SHA256.hash(data: Array(text.utf8)).hexString
         }
         return result
     }
@@ -17,17 +18,7 @@ enum StoreNameEncoding {
     /// The readable part alone, without hashing long names: the encoding of a key's prefix is a
     /// prefix of the key's encoding, which is what listing by prefix in an object store needs.
     static func percentEncoded(_ text: String) -> String {
-        var result = ""
-        for (index, byte) in text.utf8.enumerated() {
-            let isSafe = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x2D || byte == 0x5F || byte == 0x7E || (byte == 0x2E && index > 0)
-            if isSafe {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                result += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
-            }
-        }
-        return result
+        PercentEncoding.encode(text) { offset, byte in PercentEncoding.isUnreserved(byte) && !(byte == 0x2E && offset == 0) }
     }
 
     /// nil for hashed names, whose key must be read from the entry itself.
@@ -45,13 +36,5 @@ enum StoreNameEncoding {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-}
-
-extension String {
-    /// Two lowercase hex digits, without Foundation's `String(format:)`.
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
     }
 }

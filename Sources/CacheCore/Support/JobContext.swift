@@ -19,7 +19,9 @@ public struct JobContext: Sendable {
         self.health = health
     }
 
-    /// One store call, retried on its own under the policy.
+    /// One whole store call, retried under the policy (see the rule on `CacheStore`). A call that
+    /// gives up on a fault that should have passed is recorded in `health`, which is how
+    /// pre-command tells post-command that the store was down.
     func call<T: Sendable>(_ what: String, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
         try await health.call(what, retrier: retrier, body)
     }

@@ -34,7 +34,7 @@ struct TimeBudget: Sendable {
         let limit = self.limit
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                _ = await forEachConcurrently(Array(items.indices), limit: concurrency) { index in
+                _ = await concurrentMap(Array(items.indices), limit: concurrency) { index in
                     let result = await work(items[index])
                     state.value.withLock { if !$0.timedOut { $0.results[index] = result } }
                 }

@@ -2,14 +2,15 @@ import AsyncHTTPClient
 import CacheRetry
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import CacheCore
 @testable import CacheS3
 
 /// Every fault test, under one suite so that they share one moto_server (started by the
-/// `.s3TestServer` trait of S3StoreTests). Each test makes its own bucket and its own proxy, so
+/// `.motoServer` trait of TestSupport). Each test makes its own bucket and its own proxy, so
 /// the tests run in parallel without seeing each other's requests.
-@Suite("Per-call retries through a fault-injecting proxy", .s3TestServer)
+@Suite("Per-call retries through a fault-injecting proxy", .motoServer)
 struct FaultInjection {}
 
 /// The waits each policy asks for, written out as DESIGN.md states them, with zero jitter.
@@ -48,14 +49,14 @@ struct RecordedRetrier {
 /// A fresh bucket on the suite's moto_server, and stores on it: straight to moto (to put things
 /// in place and look at them) or through a fault proxy (the code under test).
 struct FaultBucket {
-    let moto: S3TestServer
+    let moto: MotoServer
     let name: String
     static let prefix = "cache"
     static let credentials = S3Credentials(accessKeyID: "AKIDFAULTTEST", secretAccessKey: "fault/secret/key", source: "the fault tests")
     static let scope = StoreScope(organization: "acme", pipeline: "web", branch: "feature")
 
     static func make() async throws -> FaultBucket {
-        let moto = try #require(S3TestServer.current, "the fault tests run under the .s3TestServer trait")
+        let moto = try #require(MotoServer.current, "the fault tests run under the .motoServer trait")
         let bucket = FaultBucket(moto: moto, name: "fault-" + UUID().uuidString.lowercased())
         let client = try bucket.client(endpoint: moto.endpoint)
         let response = try await client.send(S3Request(method: "PUT", key: nil), operation: "CreateBucket", key: nil)

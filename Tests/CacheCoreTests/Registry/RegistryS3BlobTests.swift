@@ -1,14 +1,15 @@
 import CacheS3
+import TestSupport
 import Foundation
 import Testing
 @testable import CacheCore
 
 /// An `agent_managed` registry whose blobs live in S3 (`BUILDKITE_AGENT_CACHE_STORE_URL=s3://…`),
 /// against moto_server: blobs are stored under PREFIX/<sha256 hex> through our S3 transfer code.
-@Suite("Registry blobs in S3", .s3TestServer)
+@Suite("Registry blobs in S3", .motoServer)
 struct RegistryS3BlobTests {
     @Test func saveStoresTheBlobUnderItsDigestAndRestoreReadsIt() async throws {
-        let s3 = try #require(S3TestServer.current)
+        let s3 = try #require(MotoServer.current)
         let bucket = try await s3.store()
         try await withFakeRegistry(store: "agent_managed") { server in
             let scratch = try Scratch()

@@ -93,7 +93,7 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
         let hashed = try await listAll(directory + "sha256-", retrier: retrier).filter { $0.key.hasSuffix(".json") }
         let candidates = Self.mostRecent(plain) + Self.mostRecent(hashed)
         let client = self.client
-        let entries = await forEachConcurrently(candidates, limit: 8) { object -> Result<CacheEntry?, any Error> in
+        let entries = await concurrentMap(candidates, limit: 8) { object -> Result<CacheEntry?, any Error> in
             do {
                 let name = object.key.dropFirst(directory.count)
                 return .success(try await retrier.run("read the entry \(name)") { try await Self.readEntry(object.key, client: client) })

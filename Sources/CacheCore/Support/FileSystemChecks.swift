@@ -1,0 +1,8 @@
+import Foundation
+
+/// True for a symbolic link itself, whatever it points at (or whether it points anywhere):
+/// `FileManager.fileExists` follows links, so a dangling one would look absent.
+func isSymlink(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+}
