@@ -8,7 +8,9 @@ struct StagedRestore: Sendable {
     let stagings: [(target: String, staging: String)]
     let report: ArchiveReport
 
-    static func extract(blob: LocalBlob, cache: ResolvedCache, log: BuildkiteLog) async throws -> StagedRestore {
+    /// Extracts the archive `input` delivers (a file, or a download as it arrives) into staging
+    /// trees; on any error every staging tree is removed again.
+    static func extract(from input: any ArchiveInput, cache: ResolvedCache, log: BuildkiteLog) async throws -> StagedRestore {
         var destinations: [String: String] = [:]
         var planned: [(target: String, staging: String)] = []
         for path in cache.paths {
@@ -23,7 +25,7 @@ struct StagedRestore: Sendable {
         let report: ArchiveReport
         do {
             report = try await runBlocking { [destinations] isCancelled in
-                try ArchiveExtractor.extract(from: blob.path, destinations: destinations, symlinks: cache.symlinks,
+                try ArchiveExtractor.extract(from: input, destinations: destinations, symlinks: cache.symlinks,
                                              progress: progress.update, isCancelled: isCancelled)
             }
         } catch {
