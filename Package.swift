@@ -37,7 +37,7 @@ let package = Package(
         .systemLibrary(name: "CSystemCalls"),
         .target(name: "CacheYAML", dependencies: ["CLibYAML"]),
         .target(name: "CacheKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CSystemCalls", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",
