@@ -67,7 +67,7 @@ extension S3Client {
     /// the pieces handed over before a failure stay handed over (a caller that resumes asks for
     /// the rest).
     func getRange(_ key: String, offset: Int64, length: Int64, ranged: Bool,
-                  receive: (_ bytes: ByteBuffer, _ at: Int64) throws -> Void) async throws {
+                  receive: (_ bytes: ByteBuffer, _ at: Int64) async throws -> Void) async throws {
         let operation = ranged ? "GET object bytes \(offset)-\(offset + length - 1)" : "GET object"
         var request = S3Request(method: "GET", key: key)
         if ranged { request.headers.append(("range", "bytes=\(offset)-\(offset + length - 1)")) }
@@ -86,12 +86,15 @@ extension S3Client {
                     throw S3Error(operation: operation, bucket: location.bucket, key: key,
                                   reason: .unreadableBody(status: status, detail: "more than the \(length) bytes expected"))
                 }
-                try receive(buffer, received)
+                try await receive(buffer, received)
                 received += Int64(buffer.readableBytes)
             }
         } catch let error as S3Error {
             throw error
         } catch let error as LocalFileError {
+            throw error
+        } catch let error as CancellationError {
+            // The receiver stopped taking bytes (the reader gave up).
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }

@@ -6,7 +6,7 @@ import Testing
 
 /// A restore from S3 extracts the blob as its ranges arrive. The cache holds 300 kB of random
 /// bytes (zstd cannot shrink them), so its blob is five 64 KiB ranges; the restore reads them
-/// through the fault proxy with `Restorer` under the restore policy, three ranges at once.
+/// through the fault proxy with `Restorer` under the restore policy.
 extension FaultInjection {
     @Suite("A restore from S3 streams the blob's ranges into the extraction")
     struct StreamedRestore {

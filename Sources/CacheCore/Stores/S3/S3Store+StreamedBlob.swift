@@ -4,7 +4,8 @@ import CacheS3
 
 extension S3Store {
     /// Streams the blob into `body` as its ranges arrive (see `StreamedDownload`): the restore
-    /// extracts while it downloads, with a few ranges in memory at most, never a temporary file.
+    /// extracts while it downloads, with at most `StreamedDownload.maximumHeldBytes` in memory,
+    /// never a temporary file.
     ///
     /// When the download gives up part-way, `body` (the extraction) fails on its next read and
     /// throws whatever it makes of that; the download's own error, which says what went wrong,
