@@ -77,7 +77,7 @@ extension S3Client {
         if ranged && status != 206 {
             throw S3Error(operation: operation, bucket: location.bucket, key: key,
                           reason: .unreadableBody(status: status, detail: "the service ignored the Range header"),
-                          hint: "a store without ranged GETs needs a larger part_size_mb")
+                          hint: "the store must answer ranged GETs (206) for blobs larger than one range and for resumed downloads")
         }
         var received: Int64 = 0
         do {
