@@ -44,7 +44,7 @@ let package = Package(
         // signatures and the log's redaction must agree on.
         .target(name: "CacheEncoding"),
         .target(name: "CacheKeys", dependencies: ["CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", "CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", "CSystemCalls", "CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",

@@ -22,3 +22,15 @@ static inline int swift_cache_exchange_paths(const char *first, const char *seco
     return -1;
 #endif
 }
+
+/// Starts writing a file's dirty pages in [offset, offset + count) to disk and returns without
+/// waiting (sync_file_range with SYNC_FILE_RANGE_WRITE), so a later fsync has less to wait for.
+/// Elsewhere it does nothing. Returns 0, or -1 with errno set.
+static inline int swift_cache_start_writeback(int fd, long long offset, long long count) {
+#if defined(__linux__)
+    return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)count;
+    return 0;
+#endif
+}

@@ -15,22 +15,24 @@ public enum ArchiveExtractor {
     /// path where that member's root is created; the path must not exist yet,
     /// its parent must).
     ///
-    /// Every byte of the archive file is hashed as it is read, including any
-    /// bytes after the end of the tar stream, and the digest is returned in
-    /// the report: the CALLER compares it with the expected digest before
-    /// using the result. Entries of members not in `destinations` are skipped
-    /// with one warning per member.
+    /// Every byte of the input is hashed as it is read, including any bytes
+    /// after the end of the tar stream, and the digest is returned in the
+    /// report: the CALLER compares it with the expected digest before using
+    /// the result. Entries of members not in `destinations` are skipped with
+    /// one warning per member. The input (an archive file: `FileArchiveInput`)
+    /// is read once, in order, on a thread of its own while this one writes
+    /// files: a download can be extracted as it arrives.
     ///
     /// `symlinks` says which links are created (see `SymlinkPolicy`); under
     /// any policy, links are created after every other entry and nothing is
     /// written through one. A refused archive's error carries the digest of
-    /// the whole file (`ArchiveError.archiveSHA256`).
+    /// the whole input (`ArchiveError.archiveSHA256`).
     ///
     /// On any error, whatever was created at the destinations is removed.
     /// The process's working directory is never changed, so several
     /// extractions may run at once.
     public static func extract(
-        from archivePath: String,
+        from source: any ArchiveInput,
         destinations: [String: String],
         limits: ExtractionLimits = .default,
         symlinks: SymlinkPolicy = .anywhere,
@@ -38,14 +40,8 @@ public enum ArchiveExtractor {
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws(ArchiveError) -> ArchiveReport {
         let table = try memberTable(for: destinations)
-
-        let fd = open(archivePath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ArchiveError(.io, "cannot open archive \(archivePath): \(POSIX.errorText(errno))")
-        }
-        defer { close(fd) }
-        let input = HashingFileInput(fd: fd, path: archivePath)
-        // Runs before close(fd): the decompressing thread must be done with the file.
+        let input = HashingFileInput(source: source)
+        // The decompressing thread must be done with the source before it goes.
         defer { input.stop() }
 
         let extraction = EntryExtractor(

@@ -70,7 +70,7 @@ final class EntryExtractor {
 
     func run() throws(ArchiveError) -> ArchiveReport {
         guard let reader = archive_read_new(), let writer = archive_write_disk_new() else {
-            throw ArchiveError(.io, "cannot extract \(input.path): libarchive could not allocate a reader or writer (out of memory?)")
+            throw ArchiveError(.io, "cannot extract \(input.name): libarchive could not allocate a reader or writer (out of memory?)")
         }
         self.reader = reader
         self.writer = writer
@@ -94,14 +94,14 @@ final class EntryExtractor {
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
             if status == ARCHIVE_WARN {
-                warnings.append("while reading \(input.path): \(LibArchive.message(reader))")
+                warnings.append("while reading \(input.name): \(LibArchive.message(reader))")
             } else if status != ARCHIVE_OK {
                 throw readFailure()
             }
             guard let entry else { throw readFailure() }
             entries += 1
             guard entries <= limits.maxEntries else {
-                throw ArchiveError(.limitExceeded, "archive \(input.path) holds more than \(limits.maxEntries) entries, the extraction limit; it was not used (a file-count bomb, or raise the limit)")
+                throw ArchiveError(.limitExceeded, "archive \(input.name) holds more than \(limits.maxEntries) entries, the extraction limit; it was not used (a file-count bomb, or raise the limit)")
             }
             try extract(entry)
             try throttle.tick(progressNow())
@@ -110,7 +110,7 @@ final class EntryExtractor {
         try input.drainToEnd()
         try createPendingSymlinks()
         if archive_write_close(writer) < ARCHIVE_WARN {
-            throw ArchiveError(.io, "cannot finish extracting \(input.path): \(LibArchive.message(writer))")
+            throw ArchiveError(.io, "cannot finish extracting \(input.name): \(LibArchive.message(writer))")
         }
         let missingMembers = table.members.map(\.name).filter { !extractedMembers.contains($0) }
         release()
@@ -124,7 +124,7 @@ final class EntryExtractor {
 
     private func extract(_ entry: OpaquePointer) throws(ArchiveError) {
         guard let rawName = archive_entry_pathname(entry) else {
-            throw ArchiveError(.unsafeEntry, "archive \(input.path) has an entry without a name; the archive is corrupt or hostile and was not used")
+            throw ArchiveError(.unsafeEntry, "archive \(input.name) has an entry without a name; the archive is corrupt or hostile and was not used")
         }
         let name = PathBytesSyntax.bytes(ofCString: rawName)
         let shownName = "'\(PathBytesSyntax.display(name))'"
@@ -134,7 +134,7 @@ final class EntryExtractor {
         guard let (member, rest) = table.match(components) else {
             let unknown = table.unknownMemberName(for: components)
             if warnedUnknownMembers.insert(unknown).inserted {
-                warnings.append("skipped entries under '\(unknown)' in \(input.path): no destination was given for that member")
+                warnings.append("skipped entries under '\(unknown)' in \(input.name): no destination was given for that member")
             }
             try spendBudget(size, on: shownName)
             return
@@ -302,7 +302,7 @@ final class EntryExtractor {
     private func checkBudget(adding bytes: Int64, on shownName: String) throws(ArchiveError) {
         let (total, overflow) = budgetUsed.addingReportingOverflow(bytes)
         guard !overflow, total <= limits.maxContentBytes else {
-            throw ArchiveError(.limitExceeded, "archive \(input.path) expands to more than \(limits.maxContentBytes) bytes of content (at entry \(shownName)), the extraction limit; it was not used (a decompression bomb, or raise the limit)")
+            throw ArchiveError(.limitExceeded, "archive \(input.name) expands to more than \(limits.maxContentBytes) bytes of content (at entry \(shownName)), the extraction limit; it was not used (a decompression bomb, or raise the limit)")
         }
     }
 
@@ -313,14 +313,14 @@ final class EntryExtractor {
     }
 
     private func readFailure() -> ArchiveError {
-        if let code = input.failure {
-            return ArchiveError(.io, "cannot read archive \(input.path): \(POSIX.errorText(code))")
+        if let failure = input.failure {
+            return ArchiveError(.io, "cannot read archive \(input.name): \(failure)")
         }
         if let decoding = input.decodingFailure {
-            return ArchiveError(.malformedArchive, "archive \(input.path) is not a readable tar/zstd archive (\(decoding)); it is corrupt or truncated and was not used")
+            return ArchiveError(.malformedArchive, "archive \(input.name) is not a readable tar/zstd archive (\(decoding)); it is corrupt or truncated and was not used")
         }
         let detail = reader.map(LibArchive.message) ?? "unknown error"
-        return ArchiveError(.malformedArchive, "archive \(input.path) is not a readable tar/zstd archive (\(detail)); it is corrupt or truncated and was not used")
+        return ArchiveError(.malformedArchive, "archive \(input.name) is not a readable tar/zstd archive (\(detail)); it is corrupt or truncated and was not used")
     }
 
     private func progressNow() -> ArchiveProgress {

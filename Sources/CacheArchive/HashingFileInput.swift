@@ -15,20 +15,20 @@ import Darwin
 /// The source libarchive reads a cache archive from, and the first of the two threads of a
 /// restore.
 ///
-/// A thread of its own reads the compressed file, hashes every byte of it (to the end, past the
-/// end of the tar stream, so the digest covers the whole file exactly once and the caller can
-/// compare it with the expected one) and decompresses the zstd frames into a small pool of
+/// A thread of its own reads the compressed archive from its `ArchiveInput` (a file, or a
+/// download that delivers its bytes as they arrive), hashes every byte of it (to the end, past
+/// the end of the tar stream, so the digest covers the whole archive exactly once and the caller
+/// can compare it with the expected one) and decompresses the zstd frames into a small pool of
 /// buffers. libarchive, on the extracting thread, parses tar and writes files from those buffers.
 /// Decompression and file writes then run on two cores at once, as `zstd -dc | tar -x` does,
-/// with memory bounded by the pool. A file that does not start with zstd's magic number is
+/// with memory bounded by the pool. An archive that does not start with zstd's magic number is
 /// passed through as it is (an uncompressed tar).
 final class HashingFileInput: @unchecked Sendable {
     static let blockSize = 1 << 20
     static let pooledBlocks = 4
     private static let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
 
-    let fd: Int32
-    let path: String
+    let source: any ArchiveInput
     private let queue = BlockQueue(blocks: HashingFileInput.pooledBlocks, blockSize: HashingFileInput.blockSize)
     /// The block libarchive was last handed; it stays valid until the next read callback.
     private var lent: UnsafeMutableRawPointer?
@@ -38,15 +38,17 @@ final class HashingFileInput: @unchecked Sendable {
     // Written by the decompressing thread before `finishProducing`, read by the extracting
     // thread after it saw the end of the blocks (the queue's lock orders the two).
     private var digest = ""
-    /// The errno of a failed read: libarchive's message for a failing read callback does not say why.
-    private(set) var failure: Int32?
+    /// Why a read of the source failed: libarchive's message for a failing read callback does not say.
+    private(set) var failure: (any Error)?
     /// Why the zstd stream could not be decoded (corrupt or truncated).
     private(set) var decodingFailure: String?
 
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
+    init(source: any ArchiveInput) {
+        self.source = source
     }
+
+    /// Names the archive in messages.
+    var name: String { source.name }
 
     deinit { stop() }
 
@@ -55,7 +57,7 @@ final class HashingFileInput: @unchecked Sendable {
 
     /// Registers this object as the input of `archive` (a libarchive reader) and starts the
     /// decompressing thread. The caller keeps `self` alive until the archive is freed, and calls
-    /// `stop` before closing `fd`.
+    /// `stop` when it is done.
     func open(on archive: OpaquePointer) -> Int32 {
         start()
         return archive_read_open(
@@ -72,20 +74,22 @@ final class HashingFileInput: @unchecked Sendable {
     func drainToEnd() throws(ArchiveError) {
         start()
         while let block = queue.takeFull() { queue.recycle(block.pointer) }
-        if let failure { throw ArchiveError(.io, "cannot read \(path): \(POSIX.errorText(failure))") }
+        if let failure { throw ArchiveError(.io, "cannot read archive \(name): \(failure)") }
         if let decodingFailure {
-            throw ArchiveError(.malformedArchive, "archive \(path) is not a readable tar/zstd archive (\(decodingFailure)); it is corrupt or truncated and was not used")
+            throw ArchiveError(.malformedArchive, "archive \(name) is not a readable tar/zstd archive (\(decodingFailure)); it is corrupt or truncated and was not used")
         }
     }
 
-    /// The sha256 of the whole file; only meaningful after `drainToEnd` succeeded.
+    /// The sha256 of the whole archive; only meaningful after `drainToEnd` succeeded.
     func finalizeDigest() -> String { digest }
 
-    /// Ends the decompressing thread (at once if the extraction stopped early) and waits for it,
-    /// so that it never touches `fd` after the caller closes it.
+    /// Ends the decompressing thread (at once if the extraction stopped early, even when it waits
+    /// for a download's next bytes) and waits for it, so that it never reads after the caller
+    /// let go of the source.
     func stop() {
         guard started else { return }
         queue.abandon()
+        source.stopReading()
         queue.waitForProducer()
     }
 
@@ -123,9 +127,11 @@ final class HashingFileInput: @unchecked Sendable {
         var isCompressed: Bool?
         var frameRemainder = 0
         while true {
-            let got = POSIX.readSome(fd, input, Self.blockSize)
-            if got < 0 {
-                failure = Int32(-got)
+            let got: Int
+            do {
+                got = try source.read(into: UnsafeMutableRawBufferPointer(start: input, count: Self.blockSize))
+            } catch {
+                failure = error
                 return
             }
             if got == 0 { break }

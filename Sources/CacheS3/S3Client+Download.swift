@@ -1,5 +1,6 @@
 import CacheRetry
 import Foundation
+import NIOCore
 
 extension S3Client {
     /// Downloads the object `key` into a new file at `path` (which must not exist): one GET up to
@@ -14,14 +15,14 @@ extension S3Client {
     ///   removed on any failure.
     @discardableResult
     public func download(_ key: String, to path: String, retrier: Retrier) async throws -> Int64 {
-        guard let info = try await retrier.run("look up \(key)", { try await head(key) }) else {
-            throw S3Error(operation: "HEAD object", bucket: location.bucket, key: key, reason: .status(404, code: "NoSuchKey", message: nil))
-        }
+        let info = try await existingObject(key, retrier: retrier)
         let file = try OpenFile.creating(path)
         do {
             if info.size <= transfer.multipartThreshold {
                 try await retrier.run("download \(key) (\(info.size) bytes)") {
-                    try await getRange(key, into: file, offset: 0, length: info.size, total: info.size, ranged: false)
+                    try await getRange(key, offset: 0, length: info.size, ranged: false) { buffer, at in
+                        try buffer.withUnsafeReadableBytes { try file.write($0, at: at) }
+                    }
                 }
             } else {
                 let partSize = Swift.max(transfer.partSize, 1)
@@ -30,7 +31,9 @@ extension S3Client {
                     let offset = Int64(index) * partSize
                     let length = Swift.min(partSize, info.size - offset)
                     try await retrier.run("download part \(index + 1)/\(count) of \(key)") {
-                        try await getRange(key, into: file, offset: offset, length: length, total: info.size, ranged: true)
+                        try await getRange(key, offset: offset, length: length, ranged: true) { buffer, at in
+                            try buffer.withUnsafeReadableBytes { try file.write($0, at: offset + at) }
+                        }
                     }
                 }
             }
@@ -41,9 +44,30 @@ extension S3Client {
         return info.size
     }
 
-    /// One GET (of a byte range, or of the whole object), written at its offset. Fewer or more
-    /// bytes than asked for is a broken transfer, retried like a dropped connection.
-    func getRange(_ key: String, into file: OpenFile, offset: Int64, length: Int64, total: Int64, ranged: Bool) async throws {
+    /// Opens the object `key` for reading in order while it downloads: see `StreamedDownload`.
+    /// Nothing is fetched until its `run` starts.
+    ///
+    /// - Throws: an `S3Error` with `isNotFound` when there is no such object.
+    public func streamedDownload(_ key: String, retrier: Retrier) async throws -> StreamedDownload {
+        let info = try await existingObject(key, retrier: retrier)
+        return StreamedDownload(client: self, key: key, size: info.size, retrier: retrier)
+    }
+
+    /// The object's size from a HEAD, retried on its own; a 404 when there is none.
+    private func existingObject(_ key: String, retrier: Retrier) async throws -> ObjectInfo {
+        guard let info = try await retrier.run("look up \(key)", { try await head(key) }) else {
+            throw S3Error(operation: "HEAD object", bucket: location.bucket, key: key, reason: .status(404, code: "NoSuchKey", message: nil))
+        }
+        return info
+    }
+
+    /// One GET (of a byte range, or of the whole object), its body handed to `receive` piece by
+    /// piece as it arrives, each with its position in the range (bytes of this GET before it).
+    /// Fewer or more bytes than asked for is a broken transfer, retried like a dropped connection;
+    /// the pieces handed over before a failure stay handed over (a caller that resumes asks for
+    /// the rest).
+    func getRange(_ key: String, offset: Int64, length: Int64, ranged: Bool,
+                  receive: (_ bytes: ByteBuffer, _ at: Int64) async throws -> Void) async throws {
         let operation = ranged ? "GET object bytes \(offset)-\(offset + length - 1)" : "GET object"
         var request = S3Request(method: "GET", key: key)
         if ranged { request.headers.append(("range", "bytes=\(offset)-\(offset + length - 1)")) }
@@ -53,7 +77,7 @@ extension S3Client {
         if ranged && status != 206 {
             throw S3Error(operation: operation, bucket: location.bucket, key: key,
                           reason: .unreadableBody(status: status, detail: "the service ignored the Range header"),
-                          hint: "a store without ranged GETs needs a larger part_size_mb")
+                          hint: "the store must answer ranged GETs (206) for blobs larger than one range and for resumed downloads")
         }
         var received: Int64 = 0
         do {
@@ -62,12 +86,15 @@ extension S3Client {
                     throw S3Error(operation: operation, bucket: location.bucket, key: key,
                                   reason: .unreadableBody(status: status, detail: "more than the \(length) bytes expected"))
                 }
-                try buffer.withUnsafeReadableBytes { bytes in try file.write(bytes, at: offset + received) }
+                try await receive(buffer, received)
                 received += Int64(buffer.readableBytes)
             }
         } catch let error as S3Error {
             throw error
         } catch let error as LocalFileError {
+            throw error
+        } catch let error as CancellationError {
+            // The receiver stopped taking bytes (the reader gave up).
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }

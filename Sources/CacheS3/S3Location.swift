@@ -217,6 +217,10 @@ public struct S3TransferOptions: Sendable, Equatable {
     /// need more than S3's 10,000 parts.
     public internal(set) var partSize: Int64 = 16 * 1024 * 1024
     public internal(set) var concurrency: Int = 4
+    /// The ranges a streamed download (a restore) asks for, one after the other: large, because
+    /// each is a request (S3 bills them; some servers read the whole object for each), and
+    /// memory does not grow with them (the reader holds them back, see `StreamedDownload`).
+    public internal(set) var downloadRangeSize: Int64 = 64 * 1024 * 1024
 
     public static let minimumPartSize: Int64 = 5 * 1024 * 1024
     public static let maximumParts: Int64 = 10_000

@@ -34,7 +34,7 @@ struct CancellationTests {
         // Cancelled after a few entries, as a SIGTERM mid-extraction would.
         let calls = Counter()
         let error = try #require(throws: ArchiveError.self) {
-            try ArchiveExtractor.extract(from: output, destinations: ["m": root + "/restored"], isCancelled: { calls.next() > 5 })
+            try ArchiveExtractor.extract(from: FileArchiveInput(path: output), destinations: ["m": root + "/restored"], isCancelled: { calls.next() > 5 })
         }
         #expect(error.kind == .cancelled)
         #expect(!FileManager.default.fileExists(atPath: root + "/restored"))

@@ -22,7 +22,7 @@ import Testing
         let temp = try TempDirectory()
         let (archive, written) = try smallArchive(in: temp)
 
-        let extracted = try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("out")])
+        let extracted = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": temp.sub("out")])
 
         let independent = try sha256sum(archive)
         #expect(written.sha256 == independent)
@@ -41,7 +41,7 @@ import Testing
         let padded = temp.sub("padded.tar.zst")
         try shell("(zstd -dc \(quoted(archive)); head -c 5000000 /dev/urandom) | zstd -q -1 -o \(quoted(padded))")
 
-        let report = try ArchiveExtractor.extract(from: padded, destinations: ["m": temp.sub("out")])
+        let report = try ArchiveExtractor.extract(from: FileArchiveInput(path: padded), destinations: ["m": temp.sub("out")])
 
         #expect(report.sha256 == (try sha256sum(padded)))
         #expect(report.sha256 != written.sha256)
@@ -65,7 +65,7 @@ import Testing
         let written = try ArchiveWriter.write(
             sources: [.init(name: "m", path: temp.sub("src"))], to: temp.sub("p.tar.zst"), progress: writeProgress.set)
         let extracted = try ArchiveExtractor.extract(
-            from: temp.sub("p.tar.zst"), destinations: ["m": temp.sub("out")], progress: extractProgress.set)
+            from: FileArchiveInput(path: temp.sub("p.tar.zst")), destinations: ["m": temp.sub("out")], progress: extractProgress.set)
 
         #expect(writeProgress.value == ArchiveProgress(entries: 2, contentBytes: 5, compressedBytes: written.compressedBytes))
         #expect(extractProgress.value == ArchiveProgress(entries: 2, contentBytes: 5, compressedBytes: extracted.compressedBytes))

@@ -47,7 +47,7 @@ import Testing
         let archive = temp.sub("gnu.tar.zst")
         try shell("cd \(quoted(temp.sub("root"))) && tar --format=pax -cf - home/.npm | zstd -q -T0 -3 -o \(quoted(archive))")
 
-        let report = try ArchiveExtractor.extract(from: archive, destinations: ["home/.npm": temp.sub("out")])
+        let report = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["home/.npm": temp.sub("out")])
 
         #expect(try listing(temp.sub("out")) == listing(temp.sub("root/home/.npm")))
         #expect(contents(temp.sub("out/sub/f")) == "from gnu tar")
@@ -96,7 +96,7 @@ import Testing
         try makeDirectory(temp.sub("by-tar"))
         try shell("zstd -dc \(quoted(archive)) | tar -xf - -C \(quoted(temp.sub("by-tar")))")
         try shell("diff -r \(quoted(temp.sub("tree"))) \(quoted(temp.sub("by-tar/tree")))")
-        let extracted = try ArchiveExtractor.extract(from: archive, destinations: ["tree": temp.sub("ours")])
+        let extracted = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["tree": temp.sub("ours")])
         #expect(extracted.sha256 == written.sha256)
         #expect(extracted.contentBytes == written.contentBytes)
         try shell("diff -r \(quoted(temp.sub("tree"))) \(quoted(temp.sub("ours")))")

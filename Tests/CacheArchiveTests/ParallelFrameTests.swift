@@ -60,7 +60,7 @@ struct ParallelFrameTests {
         }
         #expect(problem == nil)
         try written.write(to: URL(fileURLWithPath: temp.sub("a.tar.zst")))
-        _ = try ArchiveExtractor.extract(from: temp.sub("a.tar.zst"), destinations: ["tree": temp.sub("ours")])
+        _ = try ArchiveExtractor.extract(from: FileArchiveInput(path: temp.sub("a.tar.zst")), destinations: ["tree": temp.sub("ours")])
         try shell("cmp \(quoted(temp.sub("tree/random"))) \(quoted(temp.sub("ours/random")))")
     }
 }

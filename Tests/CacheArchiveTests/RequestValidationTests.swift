@@ -58,7 +58,7 @@ import Testing
 
         #expect { try ArchiveWriter.write(sources: sources, to: temp.sub("o")) }
             throws: { "\($0)".contains("overlap") }
-        #expect { try ArchiveExtractor.extract(from: temp.sub("o"), destinations: ["a": temp.sub("1"), "a/b": temp.sub("2")]) }
+        #expect { try ArchiveExtractor.extract(from: FileArchiveInput(path: temp.sub("o")), destinations: ["a": temp.sub("1"), "a/b": temp.sub("2")]) }
             throws: { "\($0)".contains("overlap") }
     }
 
@@ -79,12 +79,12 @@ import Testing
         try makeDirectory(temp.sub("taken"))
         try writeFile(temp.sub("taken/keep"), "keep")
 
-        #expect { try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("taken")]) }
+        #expect { try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": temp.sub("taken")]) }
             throws: { ($0 as? ArchiveError)?.kind == .invalidRequest && "\($0)".contains("already exists") }
         #expect(contents(temp.sub("taken/keep")) == "keep")
-        #expect { try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("no/such/parent")]) }
+        #expect { try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": temp.sub("no/such/parent")]) }
             throws: { ($0 as? ArchiveError)?.kind == .invalidRequest }
-        #expect { try ArchiveExtractor.extract(from: archive, destinations: ["m": "relative"]) }
+        #expect { try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": "relative"]) }
             throws: { ($0 as? ArchiveError)?.kind == .invalidRequest }
     }
 
@@ -99,7 +99,7 @@ import Testing
         let archive = temp.sub("a.tar.zst")
         _ = try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("src"))], to: archive)
 
-        _ = try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("via-link/out")])
+        _ = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": temp.sub("via-link/out")])
 
         #expect(contents(temp.sub("real/out/f")) == "through a link")
     }

@@ -36,7 +36,7 @@ import Testing
 
         let written = try ArchiveWriter.write(sources: [.init(name: "checkout/node_modules", path: source)], to: archive)
         let restored = temp.sub("restored")
-        let extracted = try ArchiveExtractor.extract(from: archive, destinations: ["checkout/node_modules": restored])
+        let extracted = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["checkout/node_modules": restored])
 
         #expect(try listing(restored) == listing(source))
         #expect(contents(restored + "/lib/deep/deeper/data.txt") == "nested")
@@ -82,7 +82,7 @@ import Testing
             to: archive)
         try makeDirectory(temp.sub("stage"))
         let report = try ArchiveExtractor.extract(
-            from: archive,
+            from: FileArchiveInput(path: archive),
             destinations: ["checkout/node_modules": temp.sub("stage/nm"), "home/.npm": temp.sub("stage/npm")])
 
         #expect(contents(temp.sub("stage/nm/index.js")) == "module")
@@ -97,7 +97,7 @@ import Testing
         let archive = temp.sub("file.tar.zst")
 
         let written = try ArchiveWriter.write(sources: [.init(name: "lock", path: temp.sub("lockfile"))], to: archive)
-        let extracted = try ArchiveExtractor.extract(from: archive, destinations: ["lock": temp.sub("restored-lock")])
+        let extracted = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["lock": temp.sub("restored-lock")])
 
         #expect(contents(temp.sub("restored-lock")) == "lock")
         #expect(permissions(temp.sub("restored-lock")) == 0o604)
@@ -114,7 +114,7 @@ import Testing
 
         let written = try ArchiveWriter.write(sources: [.init(name: "alias", path: temp.sub("alias"))], to: archive)
         try makeDirectory(temp.sub("stage"))
-        _ = try ArchiveExtractor.extract(from: archive, destinations: ["alias": temp.sub("stage/alias")])
+        _ = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["alias": temp.sub("stage/alias")])
 
         #expect(written.symlinks == 1 && written.files == 0)
         #expect(linkTarget(temp.sub("stage/alias")) == "real")
@@ -132,7 +132,7 @@ import Testing
         let archive = temp.sub("names.tar.zst")
 
         let written = try ArchiveWriter.write(sources: [.init(name: "m", path: temp.sub("src"))], to: archive)
-        let report = try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("out")])
+        let report = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": temp.sub("out")])
 
         let names = try shell("ls \(quoted(temp.sub("out"))) | od -An -c | tr -s ' '")
         #expect(names.contains("c a f 351"))
@@ -161,7 +161,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, archive) in archives.enumerated() {
                 group.addTask {
-                    _ = try ArchiveExtractor.extract(from: archive, destinations: ["m": paths + "/out\(index)"])
+                    _ = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": paths + "/out\(index)"])
                 }
             }
             try await group.waitForAll()

@@ -31,7 +31,7 @@ import Testing
             entry("m/pipe", tarfile.FIFOTYPE)
             """)
 
-        let report = try ArchiveExtractor.extract(from: archive, destinations: ["m": temp.sub("out")])
+        let report = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["m": temp.sub("out")])
 
         #expect(try listing(temp.sub("out")) == ["./kept"])
         #expect(report.warnings.count == 3)
@@ -50,7 +50,7 @@ import Testing
             entry("home/.npm/w", data=b"")
             """)
 
-        let report = try ArchiveExtractor.extract(from: archive, destinations: ["checkout/node_modules": temp.sub("nm")])
+        let report = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["checkout/node_modules": temp.sub("nm")])
 
         #expect(contents(temp.sub("nm/a")) == "wanted")
         #expect(report.files == 1)
@@ -81,7 +81,7 @@ import Testing
         _ = try ArchiveWriter.write(sources: [.init(name: "present", path: temp.sub("f"))], to: archive)
 
         let report = try ArchiveExtractor.extract(
-            from: archive, destinations: ["present": temp.sub("p"), "absent": temp.sub("a")])
+            from: FileArchiveInput(path: archive), destinations: ["present": temp.sub("p"), "absent": temp.sub("a")])
 
         #expect(contents(temp.sub("p")) == "f")
         #expect(!exists(temp.sub("a")))
@@ -99,7 +99,7 @@ import Testing
 
         let written = try ArchiveWriter.write(
             sources: [.init(name: "one", path: temp.sub("one")), .init(name: "two", path: temp.sub("two"))], to: archive)
-        let extracted = try ArchiveExtractor.extract(from: archive, destinations: ["one": temp.sub("o1"), "two": temp.sub("o2")])
+        let extracted = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: ["one": temp.sub("o1"), "two": temp.sub("o2")])
 
         #expect(written.hardlinks == 0 && written.files == 2)
         #expect(extracted.hardlinks == 0 && extracted.files == 2)

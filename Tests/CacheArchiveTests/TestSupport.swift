@@ -134,7 +134,7 @@ func extractionError(
     symlinks: SymlinkPolicy = .anywhere
 ) -> ArchiveError? {
     do {
-        _ = try ArchiveExtractor.extract(from: archive, destinations: destinations, limits: limits, symlinks: symlinks)
+        _ = try ArchiveExtractor.extract(from: FileArchiveInput(path: archive), destinations: destinations, limits: limits, symlinks: symlinks)
         return nil
     } catch {
         return error

@@ -4,7 +4,8 @@
 # wait ends at once, temp files are removed, and the exit status (130) says the job was cancelled.
 # Stores whose calls keep failing with a retryable error make the binaries wait: an S3 endpoint on
 # a loopback port nobody listens on (connection refused), and a small S3 look-alike that answers
-# 503 to uploads or downloads while the archive or the partial blob sits in TMPDIR.
+# 503 to uploads (while the archive sits in TMPDIR) or to downloads (which stream into the
+# extraction, so nothing of the blob is ever in TMPDIR).
 # The signal goes to the binary the hook runs, the process the agent's SIGTERM stops the job with.
 
 setup() {
@@ -92,7 +93,7 @@ cancel_after_retry() {
   hardening_record sigterm-save-upload exit=130 ms="$CANCEL_MS" temp_before="$CANCEL_TEMP_BEFORE" temp_left=0
 }
 
-@test "SIGTERM while a download is retried removes the partial blob, leaves the target, exits 130 at once" {
+@test "SIGTERM while a download is retried leaves the target and nothing in TMPDIR, exits 130 at once" {
   # A real entry (from a save to a file store) for the fault server to hand out.
   run_hook post-command
   assert_output --partial "deps: saved"
@@ -109,7 +110,8 @@ cancel_after_retry() {
   start_hook pre-command
   run_dir=$HOOK_RUN_DIR
   cancel_after_retry "$run_dir" cache-restore "download"
-  assert_equal "$CANCEL_TEMP_BEFORE" 1
+  # The blob streams into the extraction: no copy of it on disk, even mid-download.
+  assert_equal "$CANCEL_TEMP_BEFORE" 0
   wait_hook "$run_dir"
   assert_hook_status 130
   assert_equal "$(tree_digest "$HOOK_CHECKOUT/deps")" "$before"

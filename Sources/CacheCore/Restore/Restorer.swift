@@ -3,8 +3,8 @@ import CacheRetry
 import Foundation
 
 /// pre-command: for each cache, find an entry (exact key, then each fallback prefix; the job's
-/// branch before the default branch), read its blob while hashing it into staging trees beside
-/// the targets, and swap them in only when the digest matches. A failure at any point leaves the
+/// branch before the default branch), read its blob (as it downloads, from S3) while hashing it
+/// into staging trees beside the targets, and swap them in only when the digest matches. A failure at any point leaves the
 /// old targets as they were.
 public struct Restorer: Sendable {
     let context: JobContext
@@ -43,20 +43,17 @@ public struct Restorer: Sendable {
         }
         let entry = found.entry
 
-        let blob: LocalBlob
+        // The blob is extracted as the store delivers it; nothing is swapped in before its digest matches.
+        let staged: StagedRestore
         do {
-            blob = try await context.store.fetchBlob(for: entry, retrier: context.retrier)
+            staged = try await context.store.readBlob(for: entry, retrier: context.retrier) { [log = context.log] input in
+                try await StagedRestore.extract(from: input, cache: cache, log: log)
+            }
         } catch StoreError.blobMissing {
             await expire(entry, scope: found.scope, because: "its blob is missing")
             return RestoreResult(cache: cache, outcome: .miss(reason: "the blob of '\(entry.key)' is missing"))
-        } catch {
+        } catch StoreError.blobUnreadable(let error) {
             return RestoreResult(cache: cache, outcome: .failed(reason: "could not fetch the blob of '\(entry.key)': \(error)"))
-        }
-        defer { if blob.isTemporary { unlink(blob.path) } }
-
-        let staged: StagedRestore
-        do {
-            staged = try await StagedRestore.extract(blob: blob, cache: cache, log: context.log)
         } catch let error as ArchiveError where ArchiveRefusal.isRefusal(error) {
             // A poisoned, damaged or unwanted blob: nobody should restore it again.
             await expire(entry, scope: found.scope, because: "its archive was refused")

@@ -8,13 +8,15 @@ struct StagedRestore: Sendable {
     let stagings: [(target: String, staging: String)]
     let report: ArchiveReport
 
-    static func extract(blob: LocalBlob, cache: ResolvedCache, log: BuildkiteLog) async throws -> StagedRestore {
+    /// Extracts the archive `input` delivers (a file, or a download as it arrives) into staging
+    /// trees; on any error every staging tree is removed again.
+    static func extract(from input: any ArchiveInput, cache: ResolvedCache, log: BuildkiteLog) async throws -> StagedRestore {
         let planned = try await plan(cache)
         var destinations: [String: String] = [:]
         for (path, item) in zip(cache.paths, planned) { destinations[path.memberName] = item.staging }
         let progress = ProgressReporter(log: log, label: cache.id, verb: "restored")
         return try await staged(planned, cache: cache, log: log) { [destinations] isCancelled in
-            try ArchiveExtractor.extract(from: blob.path, destinations: destinations, symlinks: cache.symlinks,
+            try ArchiveExtractor.extract(from: input, destinations: destinations, symlinks: cache.symlinks,
                                          progress: progress.update, isCancelled: isCancelled)
         }
     }

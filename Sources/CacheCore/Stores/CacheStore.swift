@@ -1,14 +1,16 @@
+import CacheArchive
 import CacheRetry
+import Foundation
 
 /// What restore and save need from a place that keeps caches.
 ///
 /// The retry rule, the only place retries are decided: **the flows retry every store call whole
-/// (through `JobContext.call`), except the three that split into many requests, which take the
+/// (through `JobContext.call`), except the four that split into many requests, which take the
 /// flow's retrier and retry each request on their own.**
 ///
 /// - `entry`, `commit` and `expire` are whole calls (one or two small requests), so each must be
 ///   safe to repeat: it either did nothing visible or finished.
-/// - `newestEntry`, `fetchBlob` and `putBlob` move many requests (the pages of a listing and the
+/// - `newestEntry`, `readBlob`, `fetchBlob` and `putBlob` move many requests (the pages of a listing and the
 ///   reads of its candidates, the ranges of a download, the parts of a multipart upload): a failed
 ///   candidate read never lists again, a failed last part never resends the first. A store whose
 ///   version of them is one request (the file store's) wraps that one request.
@@ -28,6 +30,17 @@ public protocol CacheStore: Sendable {
     /// A local, readable file with the blob's bytes. The caller verifies the digest while reading.
     /// Throws `StoreError.blobMissing` when the entry's blob is gone.
     func fetchBlob(for entry: CacheEntry, retrier: Retrier) async throws -> LocalBlob
+
+    /// Hands `body` the blob's bytes to read once, in order, and returns what `body` returns. A
+    /// restore extracts while it reads, so a store that can deliver the bytes as they arrive (S3's
+    /// ranged GETs) does, and the download overlaps the extraction. By default: `fetchBlob`, then
+    /// its file. The caller verifies the digest while reading.
+    ///
+    /// Throws `StoreError.blobMissing` when the entry's blob is gone, `StoreError.blobUnreadable`
+    /// when the store could not deliver its bytes (before `body` ran, or while it read them), and
+    /// otherwise what `body` throws.
+    func readBlob<T: Sendable>(for entry: CacheEntry, retrier: Retrier,
+                               _ body: @Sendable (any ArchiveInput) async throws -> T) async throws -> T
 
     /// A path, which does not exist yet, where a save may build its archive: on the store's own
     /// file system when that lets `putBlob` rename instead of copy.
@@ -53,6 +66,23 @@ extension CacheStore {
     }
 }
 
+extension CacheStore {
+    /// The blob from `fetchBlob`, read from its file (deleted afterwards when it is a copy).
+    public func readBlob<T: Sendable>(for entry: CacheEntry, retrier: Retrier,
+                                      _ body: @Sendable (any ArchiveInput) async throws -> T) async throws -> T {
+        let blob: LocalBlob
+        do {
+            blob = try await fetchBlob(for: entry, retrier: retrier)
+        } catch StoreError.blobMissing(let digest) {
+            throw StoreError.blobMissing(digest: digest)
+        } catch {
+            throw StoreError.blobUnreadable(error)
+        }
+        defer { if blob.isTemporary { unlink(blob.path) } }
+        return try await body(FileArchiveInput(path: blob.path))
+    }
+}
+
 /// What a commit did.
 public enum CommitOutcome: Sendable, Equatable {
     case committed
@@ -74,6 +104,8 @@ public struct LocalBlob: Sendable {
 
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     case blobMissing(digest: String)
+    /// The store could not deliver the blob's bytes (a download that gave up): why.
+    case blobUnreadable(any Error)
     case badEntry(String)
     case badURL(String)
     /// An S3 store without usable credentials: a setting of the agent, not of the pipeline.
@@ -82,6 +114,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .blobMissing(let digest): "the blob \(digest.prefix(12))… named by the entry is missing"
+        case .blobUnreadable(let error): "\(error)"
         case .badEntry(let message): "unreadable cache entry: \(message)"
         case .badURL(let message), .missingCredentials(let message): message
         }

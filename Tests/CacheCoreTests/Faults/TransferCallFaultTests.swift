@@ -31,6 +31,7 @@ extension FaultInjection {
             var transfer = S3TransferOptions(multipartThreshold: Int64(uploadPartSize), partSize: Int64(uploadPartSize), concurrency: concurrency)
             transfer.partSize = Int64(downloadPartSize)
             transfer.multipartThreshold = Int64(downloadPartSize)
+            transfer.downloadRangeSize = Int64(downloadPartSize)
             return transfer
         }
 

@@ -17,7 +17,7 @@ import Foundation
 /// (last writer wins, still whole).
 public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
     public let client: S3Client
-    /// Where downloads land and archives are built before upload.
+    /// Where archives are built before upload (and `fetchBlob` puts its copy; a restore streams).
     let temporaryDirectory: String
 
     /// A fallback lookup reads at most this many entries (the most recently written first): each

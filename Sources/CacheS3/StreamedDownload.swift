@@ -1,0 +1,208 @@
+import CacheRetry
+import Foundation
+import NIOCore
+
+/// An object read once, in order, by one thread (a restore's decompressing thread) while it
+/// downloads: the reader gets the first bytes as soon as they arrive, and download and
+/// extraction overlap instead of running one after the other.
+///
+/// The object comes as ranged GETs of `rangeSize`, one after the other, each handed to the reader
+/// piece by piece as it arrives. Memory is bounded whatever the object's size and the range size:
+/// when `heldLimit` bytes wait for the reader, the download stops taking more (the connection's
+/// flow control then holds the server back) until the reader catches up. The next range is asked
+/// for as soon as one is in, while the reader still has that one's bytes to read, so the request's
+/// round trip is hidden. An object no bigger than one range is one plain GET.
+///
+/// Each range is one call, retried on its own by the retrier. A retry resumes at the first byte
+/// not received yet (a ranged GET of the rest): the bytes already received may already be with
+/// the reader, which cannot give them back. A range that still fails fails the whole download:
+/// `run` throws its error and the reader's next `read` throws it too.
+///
+/// Use: start `run` in a task, read with `read(into:)` on a thread that may block, and call
+/// `stop` when the reader gives up early.
+public final class StreamedDownload: @unchecked Sendable {
+    /// The most bytes received and not yet read, give or take one piece of a response: enough to
+    /// hide the round trip of the next range's request; a restore from S3 then peaks at about
+    /// 55 MiB of memory, whatever the blob's size.
+    public static let maximumHeldBytes = 8 * 1024 * 1024
+
+    public let key: String
+    public let size: Int64
+    let rangeSize: Int64
+    let rangeCount: Int
+    let heldLimit: Int
+    private let client: S3Client
+    private let retrier: Retrier
+
+    /// Guards everything below it; the reader waits on it for the next bytes.
+    private let condition = NSCondition()
+    private var pieces = CircularBuffer<ByteBuffer>()
+    /// Bytes in `pieces`.
+    private var held = 0
+    /// Bytes received so far, in order from the first: where a retry resumes.
+    private var received: Int64 = 0
+    private var complete = false
+    private var failed: (any Error)?
+    private var stopped = false
+    /// The download, waiting for the reader to make room.
+    private var roomWaiter: CheckedContinuation<Void, Never>?
+    /// The most bytes held at once so far.
+    private(set) var mostHeld = 0
+
+    /// The piece the reader took and has not copied out whole; the reader's own.
+    private var piece: ByteBuffer?
+
+    init(client: S3Client, key: String, size: Int64, retrier: Retrier, heldLimit: Int = StreamedDownload.maximumHeldBytes) {
+        self.client = client
+        self.key = key
+        self.size = size
+        self.retrier = retrier
+        self.heldLimit = heldLimit
+        rangeSize = Swift.max(1, client.transfer.downloadRangeSize)
+        rangeCount = Int((size + rangeSize - 1) / rangeSize)
+    }
+
+    /// The first error of a range that failed for good, if one did.
+    public var failure: (any Error)? {
+        condition.withLock { failed }
+    }
+
+    // MARK: fetching, in a task
+
+    /// Fetches every range in order; returns when the last one is in, throws the error of a
+    /// range that failed for good (or `CancellationError`).
+    public func run() async throws {
+        do {
+            for index in 0 ..< rangeCount {
+                try await fetch(index)
+            }
+        } catch {
+            fail(error)
+            throw error
+        }
+        condition.withLock {
+            complete = true
+            condition.signal()
+        }
+    }
+
+    private func fetch(_ index: Int) async throws {
+        let offset = Int64(index) * rangeSize
+        let length = Swift.min(rangeSize, size - offset)
+        let whole = rangeCount == 1
+        let operation = whole ? "download \(key) (\(size) bytes)" : "download part \(index + 1)/\(rangeCount) of \(key)"
+        try await retrier.run(operation) {
+            let done = self.condition.withLock { self.received } - offset
+            // The rest of an interrupted plain GET is a ranged one.
+            try await self.client.getRange(key, offset: offset + done, length: length - done, ranged: !whole || done > 0) { piece, _ in
+                try await self.append(piece)
+            }
+        }
+    }
+
+    /// Hands a piece to the reader, then waits while too much is held.
+    ///
+    /// The piece is copied into a buffer of its own size first: what the HTTP client hands over
+    /// is a slice of the buffer its parser reads into, and a held slice keeps that whole buffer
+    /// alive, so bytes held would not bound memory.
+    private func append(_ received: ByteBuffer) async throws {
+        var piece = ByteBufferAllocator().buffer(capacity: received.readableBytes)
+        piece.writeImmutableBuffer(received)
+        let full = condition.withLock { () -> Bool in
+            self.received += Int64(piece.readableBytes)
+            guard !stopped else { return false }
+            pieces.append(piece)
+            held += piece.readableBytes
+            mostHeld = Swift.max(mostHeld, held)
+            condition.signal()
+            return held >= heldLimit
+        }
+        if full { try await waitForRoom() }
+        if condition.withLock({ stopped }) { throw CancellationError() }
+    }
+
+    private func waitForRoom() async throws {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let now = condition.withLock { () -> Bool in
+                    guard held >= heldLimit, !stopped, failed == nil, !Task.isCancelled else { return true }
+                    roomWaiter = waiter
+                    return false
+                }
+                if now { waiter.resume() }
+            }
+        } onCancel: {
+            condition.withLock { wakeWriter() }
+        }
+        try Task.checkCancellation()
+    }
+
+    /// Resumes the download waiting for room, if it waits. Call with the lock held.
+    private func wakeWriter() {
+        roomWaiter?.resume()
+        roomWaiter = nil
+    }
+
+    private func fail(_ error: any Error) {
+        condition.withLock {
+            // After `stop`, a failure is the reader's doing (it gave up), not the download's.
+            if failed == nil && !stopped { failed = error }
+            condition.signal()
+            wakeWriter()
+        }
+    }
+
+    // MARK: reading, on one thread
+
+    /// Copies the next bytes, in order, into `buffer`: as many as are there, blocking until at
+    /// least one is; 0 at the end of the object.
+    ///
+    /// - Throws: the error of a range that failed for good, or `CancellationError` after `stop`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var copied = 0
+        while copied < buffer.count {
+            if piece == nil || piece!.readableBytes == 0 {
+                guard let next = try nextPiece(waiting: copied == 0) else { break }
+                piece = next
+            }
+            let count = Swift.min(piece!.readableBytes, buffer.count - copied)
+            piece!.withUnsafeReadableBytes { bytes in
+                (buffer.baseAddress! + copied).copyMemory(from: bytes.baseAddress!, byteCount: count)
+            }
+            piece!.moveReaderIndex(forwardBy: count)
+            copied += count
+        }
+        return copied
+    }
+
+    /// The next piece; nil at the end of the object, or when nothing is there yet and `waiting`
+    /// is false.
+    private func nextPiece(waiting: Bool) throws -> ByteBuffer? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let failed { throw failed }
+            if stopped { throw CancellationError() }
+            if let piece = pieces.popFirst() {
+                held -= piece.readableBytes
+                if held < heldLimit { wakeWriter() }
+                return piece
+            }
+            if complete { return nil }
+            guard waiting else { return nil }
+            condition.wait()
+        }
+    }
+
+    /// The reader gives up: a `read` blocked on another thread throws, and the download stops
+    /// at its next piece (cancel its task to end the request in flight at once).
+    public func stop() {
+        condition.withLock {
+            stopped = true
+            pieces.removeAll()
+            held = 0
+            condition.signal()
+            wakeWriter()
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import CacheRetry
+import Foundation
+import TestSupport
+import Testing
+@testable import CacheS3
+
+/// `StreamedDownload` against moto_server: the bytes in order, memory held back to its limit
+/// while the reader is slow, and a reader that is never left blocked. Ranges of 64 KiB (set past
+/// the public initializer) make many ranges of a small object.
+@Suite("Streamed download against moto_server", .motoServer)
+struct StreamedDownloadTests {
+    var server: MotoServer { get throws { try #require(MotoServer.current) } }
+
+    /// Puts `size` pseudo-random bytes under `name` and opens them for a streamed read.
+    func stored(_ name: String, size: Int, heldLimit: Int = StreamedDownload.maximumHeldBytes)
+        async throws -> (download: StreamedDownload, bytes: [UInt8]) {
+        var transfer = S3TransferOptions()
+        transfer.downloadRangeSize = 64 * 1024
+        let client = try await server.client(transfer: transfer)
+        let scratch = try ScratchDirectory()
+        let (_, bytes) = try scratch.file(name, size: size, seed: UInt64(size))
+        let key = client.location.key("blobs/\(name)")
+        _ = try await client.put(key, bytes: bytes, contentType: "application/octet-stream")
+        let info = try #require(try await client.head(key))
+        return (StreamedDownload(client: client, key: key, size: info.size, retrier: .immediate(), heldLimit: heldLimit), bytes)
+    }
+
+    /// Reads the whole download on a thread of its own, `chunk` bytes at a time (reads may block).
+    func readAll(_ download: StreamedDownload, chunk: Int) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    var bytes: [UInt8] = []
+                    var buffer = [UInt8](repeating: 0, count: chunk)
+                    while true {
+                        let got = try buffer.withUnsafeMutableBytes { try download.read(into: $0) }
+                        if got == 0 { break }
+                        bytes += buffer[..<got]
+                    }
+                    return bytes
+                })
+            }
+        }
+    }
+
+    /// A reader slower than the download (small reads) with a limit of 100 kB: the download waits
+    /// for it instead of holding the object, and the bytes still come out whole and in order.
+    @Test func theBytesComeOutWholeAndInOrderWithAtMostTheLimitHeld() async throws {
+        let (download, bytes) = try await stored("ranges", size: 10 * 64 * 1024 + 1000, heldLimit: 100_000)
+        #expect(download.rangeCount == 11)
+        async let fetched: Void = download.run()
+        let read = try await readAll(download, chunk: 10_000)
+        try await fetched
+        #expect(read == bytes)
+        // One piece of a response may go over the limit before the download waits.
+        #expect(download.mostHeld <= 100_000 + 64 * 1024, "held at most \(download.mostHeld) bytes")
+        #expect(download.failure == nil)
+    }
+
+    @Test func anObjectOfOneRangeAndAnEmptyOneComeOutWhole() async throws {
+        for size in [0, 1, 64 * 1024] {
+            let (download, bytes) = try await stored("small-\(size)", size: size)
+            #expect(download.rangeCount == (size == 0 ? 0 : 1))
+            async let fetched: Void = download.run()
+            let read = try await readAll(download, chunk: 1 << 20)
+            try await fetched
+            #expect(read == bytes, "\(size) bytes")
+        }
+    }
+
+    @Test func rangesAreLargeByDefault() {
+        #expect(S3TransferOptions().downloadRangeSize == 64 * 1024 * 1024)
+    }
+
+    /// A reader waiting for bytes that do not come (here: the download was never started) is
+    /// released by `stop`, with a cancellation, not left blocked; a download waiting for the
+    /// reader to make room ends too, without recording a failure of its own.
+    @Test func stopReleasesABlockedReaderAndAWaitingDownload() async throws {
+        let (idle, _) = try await stored("never", size: 100_000)
+        let reading = Task { try await readAll(idle, chunk: 1000) }
+        idle.stop()
+        await #expect(throws: CancellationError.self) { _ = try await reading.value }
+
+        let (waiting, _) = try await stored("unread", size: 5 * 64 * 1024, heldLimit: 1000)
+        let fetching = Task { try await waiting.run() }
+        // Nobody reads: the download fills its limit and waits; `stop` lets it end.
+        var buffer = [UInt8](repeating: 0, count: 1)
+        _ = try buffer.withUnsafeMutableBytes { try waiting.read(into: $0) }
+        waiting.stop()
+        await #expect(throws: CancellationError.self) { try await fetching.value }
+        #expect(waiting.failure == nil)
+    }
+}
