@@ -36,22 +36,26 @@ let package = Package(
         ),
         .systemLibrary(name: "CSystemCalls"),
         .target(name: "CacheYAML", dependencies: ["CLibYAML"]),
-        .target(name: "CacheKeys", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // What the Linux build would otherwise take from full Foundation (and ICU) in place of FoundationEssentials.
+        .target(name: "EssentialsCompat"),
+        .target(name: "CacheKeys", dependencies: ["EssentialsCompat", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",
             dependencies: [
                 "CacheRetry",
+                "EssentialsCompat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "CacheCore",
             dependencies: [
-                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CSystemCalls",
+                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CSystemCalls", "EssentialsCompat",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,6 +80,7 @@ let package = Package(
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
         .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3"]),
         .testTarget(name: "CacheCLITests", dependencies: ["CacheCLI"]),
+        .testTarget(name: "EssentialsCompatTests", dependencies: ["EssentialsCompat"]),
         .testTarget(
             name: "CacheCoreTests",
             dependencies: [
@@ -88,3 +93,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Members of a module are visible only in files that import it (SE-0444). Without this, full
+// Foundation's String methods, visible through any dependency that imports Foundation, would win
+// over the standard library's in files that import only FoundationEssentials, and would link
+// Foundation and ICU (half the Linux release binary) back in without a word.
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -1,5 +1,12 @@
+import AsyncHTTPClient
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import NIOCore
+import NIOHTTP1
 import Synchronization
 
 extension S3Client {

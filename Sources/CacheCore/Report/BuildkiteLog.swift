@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 
 /// Writes the job log the way Buildkite renders it: `~~~` opens a collapsed section, `---` an
@@ -13,7 +17,7 @@ public final class BuildkiteLog: Sendable {
     public init(redactor: SecretRedactor, sink: (@Sendable (String) -> Void)? = nil) {
         self.redactor = redactor
         self.sink = sink ?? { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+            StandardStream.output.send(text)
         }
     }
 

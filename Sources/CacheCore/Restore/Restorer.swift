@@ -1,5 +1,16 @@
 import CacheArchive
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// pre-command: for each cache, find an entry (exact key, then each fallback prefix; the job's
 /// branch before the default branch), read its blob while hashing it into staging trees beside

@@ -1,5 +1,17 @@
 import CacheArchive
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A blob extracted into staging trees beside its targets and not yet swapped in. Until
 /// `swapIntoPlace` the targets are untouched; `discard` removes every staging tree.
@@ -12,7 +24,7 @@ struct StagedRestore: Sendable {
         var destinations: [String: String] = [:]
         var planned: [(target: String, staging: String)] = []
         for path in cache.paths {
-            let parent = (path.absolutePath as NSString).deletingLastPathComponent
+            let parent = path.absolutePath.parentPath
             try DurableFile.makeDirectories(parent)
             TargetSwap.removeLeftovers(beside: path.absolutePath)
             let staging = TargetSwap.stagingPath(for: path.absolutePath, cacheID: cache.id)

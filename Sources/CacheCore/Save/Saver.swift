@@ -1,6 +1,17 @@
 import CacheArchive
 import CacheKeys
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// post-command: for each cache, skip when its exact key is already stored; otherwise archive the
 /// paths (hashing while writing), store the blob, and commit the entry. The commit is the only
