@@ -43,22 +43,26 @@ let package = Package(
         // The byte-to-text spellings (hex digests, percent-encoding) that keys, blob names, S3
         // signatures and the log's redaction must agree on.
         .target(name: "CacheEncoding"),
-        .target(name: "CacheKeys", dependencies: ["CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
+        // What the Linux build would otherwise take from full Foundation (and ICU) in place of FoundationEssentials.
+        .target(name: "EssentialsCompat"),
+        .target(name: "CacheKeys", dependencies: ["CacheEncoding", "EssentialsCompat", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", "CSystemCalls", "CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",
             dependencies: [
                 "CacheRetry", "CacheEncoding",
+                "EssentialsCompat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "CacheCore",
             dependencies: [
-                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CacheEncoding", "CSystemCalls",
+                "CacheYAML", "CacheKeys", "CacheArchive", "CacheRetry", "CacheS3", "CacheEncoding", "CSystemCalls", "EssentialsCompat",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -86,6 +90,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3", "TestSupport"]),
         .testTarget(name: "CacheCLITests", dependencies: ["CacheCLI"]),
+        .testTarget(name: "EssentialsCompatTests", dependencies: ["EssentialsCompat"]),
         .testTarget(
             name: "CacheCoreTests",
             dependencies: [
@@ -98,3 +103,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Members of a module are visible only in files that import it (SE-0444). Without this, full
+// Foundation's String methods, visible through any dependency that imports Foundation, would win
+// over the standard library's in files that import only FoundationEssentials, and would link
+// Foundation and ICU (half the Linux release binary) back in without a word.
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -1,3 +1,4 @@
+import CacheEncoding
 import CArchive
 import CZstd
 import Crypto

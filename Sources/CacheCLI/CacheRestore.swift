@@ -1,6 +1,10 @@
 import ArgumentParser
 import CacheCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// pre-command: restore every configured cache before the job's command runs.
 public struct CacheRestore: AsyncParsableCommand {

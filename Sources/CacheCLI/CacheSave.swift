@@ -1,6 +1,10 @@
 import ArgumentParser
 import CacheCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// post-command: save every configured cache after the job's command has run; `prune` keeps a
 /// file store bounded (from cron or an agent hook).
@@ -92,7 +96,7 @@ struct Prune: ParsableCommand {
             summary = try FileStorePruner(store: fileStore).prune(limits)
         } catch {
             // Not a usage mistake: the store named is missing. Status 2, as for any configuration error.
-            FileHandle.standardError.write(Data("cache-save prune: error: \(error)\n".utf8))
+            StandardStream.error.send("cache-save prune: error: \(error)\n")
             throw ExitCode(2)
         }
         for line in summary.lines(store: fileStore.displayName) { print(line) }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The format of `{{ date "..." }}`: a small strftime subset, always in UTC so that agents in
 /// different time zones agree on the key. Typical use is a cache that rolls over on its own, e.g.

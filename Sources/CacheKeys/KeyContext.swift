@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Everything a key template may read, gathered by the caller so that rendering never looks at
 /// the process environment or the clock itself: the same context always renders the same key,

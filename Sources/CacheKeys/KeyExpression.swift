@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 
 /// One parsed `{{ ... }}` action. Each case says where its value comes from; rendering is the only
 /// place that reads the context.
@@ -28,7 +33,7 @@ enum KeyExpression: Sendable {
         case .literal(let text):
             return text
         case .cacheID:
-            return context.cacheID.trimmingCharacters(in: .whitespacesAndNewlines)
+            return context.cacheID.trimming(.whitespacesAndNewlines)
         case .agentOS:
             return context.agentOS
         case .agentArch:
@@ -51,9 +56,9 @@ enum KeyExpression: Sendable {
             default: return context.agentArch.uppercased()
             }
         case .environment(let name):
-            return (context.environment[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            return (context.environment[name] ?? "").trimming(.whitespacesAndNewlines)
         case .required(let variable, let spelling):
-            let value = (context.environment[variable] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = (context.environment[variable] ?? "").trimming(.whitespacesAndNewlines)
             guard !value.isEmpty else {
                 throw KeyTemplateError(
                     message: "{{ \(spelling) }} needs \(variable), which is not set in the job's environment; the Buildkite agent sets it for every job, so set it yourself when running elsewhere or take {{ \(spelling) }} out of the key",

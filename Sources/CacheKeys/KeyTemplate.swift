@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 
 /// A cache key template such as `{{ id }}-{{ agent.os }}-{{ checksum "package-lock.json" }}`.
 ///
@@ -30,7 +35,7 @@ public struct KeyTemplate: Sendable, CustomStringConvertible {
                 key += try expression.render(in: context, template: text, column: column)
             }
         }
-        key = key.trimmingCharacters(in: .whitespacesAndNewlines)
+        key = key.trimming(.whitespacesAndNewlines)
         if key.isEmpty {
             throw KeyTemplateError(
                 message: "the key renders to an empty string, which would match every cache entry; add fixed text such as '{{ id }}-'",
@@ -46,7 +51,7 @@ public struct KeyTemplate: Sendable, CustomStringConvertible {
         for part in parts {
             guard case .action(.checksum, let column) = part else { continue }
             let prefix = String(text.prefix(column - 1))
-            return prefix.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : prefix
+            return prefix.trimming(.whitespacesAndNewlines).isEmpty ? nil : prefix
         }
         return nil
     }

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension Retrier {
     /// The error as one readable phrase for a retry log line.
@@ -13,9 +24,11 @@ extension Retrier {
         if let localized = error as? any LocalizedError, let text = localized.errorDescription {
             return text
         }
+        #if !canImport(FoundationEssentials)
         if let nsError = (error as Any) as? NSError, nsError.domain == NSCocoaErrorDomain {
             return nsError.localizedDescription
         }
+        #endif
         return String(describing: error)
     }
 }

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension Retrier {
     /// The default answer to "can another try help?".
@@ -41,19 +52,23 @@ extension Retrier {
         if let posix = error as? POSIXError {
             return posix.code
         }
-        // `as Any` first: on Linux only Foundation's own errors bridge to
-        // NSError, a plain Swift error gives nil here (as it should).
-        guard let nsError = (error as Any) as? NSError else { return nil }
-        switch nsError.domain {
-        case NSPOSIXErrorDomain:
-            return Int32(exactly: nsError.code).flatMap(POSIXErrorCode.init(rawValue:))
-        case NSCocoaErrorDomain:
-            guard let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? any Error else { return nil }
+        if let cocoa = error as? CocoaError, let underlying = cocoa.underlying {
             if let posix = underlying as? POSIXError { return posix.code }
-            guard let inner = (underlying as Any) as? NSError, inner.domain == NSPOSIXErrorDomain else { return nil }
-            return Int32(exactly: inner.code).flatMap(POSIXErrorCode.init(rawValue:))
-        default:
-            return nil
+            return nsPOSIXCode(of: underlying)
         }
+        return nsPOSIXCode(of: error)
+    }
+
+    /// An `NSError` in `NSPOSIXErrorDomain`: what full Foundation throws. The
+    /// Linux build links only FoundationEssentials, whose errors are
+    /// `POSIXError` / `CocoaError` values, so there is no `NSError` to look at.
+    private static func nsPOSIXCode(of error: any Error) -> POSIXErrorCode? {
+        #if canImport(FoundationEssentials)
+        return nil
+        #else
+        // `as Any` first: a plain Swift error gives nil here (as it should).
+        guard let nsError = (error as Any) as? NSError, nsError.domain == NSPOSIXErrorDomain else { return nil }
+        return Int32(exactly: nsError.code).flatMap(POSIXErrorCode.init(rawValue:))
+        #endif
     }
 }

@@ -1,6 +1,19 @@
+import AsyncHTTPClient
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
+import NIOHTTP1
 
 extension S3Client {
     /// Downloads the object `key` into a new file at `path` (which must not exist): one GET up to

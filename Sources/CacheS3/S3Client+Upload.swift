@@ -1,5 +1,13 @@
+import AsyncHTTPClient
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import NIOCore
+import NIOHTTP1
+import Synchronization
 
 extension S3Client {
     /// Uploads a file as the object `key`: one PUT up to the multipart threshold, else a multipart

@@ -1,6 +1,11 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// Talks to one bucket of an S3-compatible service: one method per S3 call, each a single request
@@ -341,7 +346,7 @@ public struct S3Client: Sendable, CustomStringConvertible, CustomReflectable {
     func scrub(_ text: String) -> String {
         var result = text
         for secret in credentials.secretValues where result.contains(secret) {
-            result = result.replacingOccurrences(of: secret, with: "[REDACTED]")
+            result = result.replacing(secret, with: "[REDACTED]")
         }
         return result
     }
@@ -389,10 +394,7 @@ struct S3Request: Sendable {
 /// S3's timestamps (`2009-10-12T17:50:30.000Z`), with or without the fraction.
 enum S3Timestamp {
     static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        return try? Date(text, strategy: .iso8601)
     }
 }

@@ -1,6 +1,10 @@
 import AsyncHTTPClient
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A failed S3 call: which operation on which object, what the service said (status, S3's error
 /// Code and Message from the XML body), and what to do about it.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 
 /// Where a store lives: `s3://BUCKET/PREFIX?region=R&endpoint=URL&use_path_style=true`, the query
 /// names that `buildkite-agent cache` uses, so one URL works for both.
@@ -42,13 +47,13 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
             throw fail("the bucket name '\(bucket)' is not valid (3-63 characters: lowercase letters, digits, '.', '-')")
         }
         let rawPrefix = segments.count > 1 ? String(segments[1]) : ""
-        let prefix = (rawPrefix.removingPercentEncoding ?? rawPrefix).split(separator: "/").joined(separator: "/")
+        let prefix = (rawPrefix.percentDecoded ?? rawPrefix).split(separator: "/").joined(separator: "/")
 
         var query: [String: String] = [:]
         for pair in queryPart.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0])
-            let value = parts.count > 1 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : ""
+            let value = parts.count > 1 ? String(parts[1]).percentDecoded ?? String(parts[1]) : ""
             guard Self.queryNames.contains(name) else {
                 throw fail("unknown option '\(name)' (known: \(Self.queryNames.joined(separator: ", ")))")
             }

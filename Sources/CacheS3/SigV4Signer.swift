@@ -1,6 +1,17 @@
 import CacheEncoding
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// AWS Signature Version 4 for one request, written out so it can be checked line by line against
 /// AWS's published examples (the tests carry them as data).

@@ -1,5 +1,10 @@
 import CacheRetry
+import EssentialsCompat
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 
 /// An object read once, in order, by one thread (a restore's decompressing thread) while it
@@ -35,7 +40,7 @@ public final class StreamedDownload: @unchecked Sendable {
     private let retrier: Retrier
 
     /// Guards everything below it; the reader waits on it for the next bytes.
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var pieces = CircularBuffer<ByteBuffer>()
     /// Bytes in `pieces`.
     private var held = 0

@@ -94,9 +94,11 @@ teardown() {
   assert_equal "$(hook_changed_exports)" ''
   assert_shell_state_unchanged
 
+  # The same job's post-command does not fetch it again (see the test on that below).
   run_hook post-command
   assert_hook_status 0
   assert_line --partial "refused the download"
+  assert_equal "$(artifact_request_count)" 1
   assert_file_not_exist "$BATS_TEST_TMPDIR/tampered-ran"
   assert_nothing_installed
 }
@@ -158,6 +160,57 @@ teardown() {
   assert_line "  Download: $DIST_URL/$(artifact_name): the download failed: HTTP 404."
   assert_equal "$(artifact_request_count)" 1
   assert_nothing_installed
+}
+
+# The note pre-command leaves for its job's post-command after a failed download.
+failed_download_note() {
+  printf '%s/swift-cache-download-failed.%s\n' "${HOOK_ENV[TMPDIR]}" "${HOOK_ENV[BUILDKITE_JOB_ID]}"
+}
+
+@test "post-command does not try again a download that failed in the same job's pre-command; another job does" {
+  printf '404\n' >"$DIST_CONTROL/status"
+  run_hook pre-command
+  assert_hook_status 0
+  assert_equal "$(artifact_request_count)" 1
+  assert_file_exist "$(failed_download_note)"
+
+  run_hook post-command
+
+  assert_hook_status 0
+  assert_line "swift-cache: warning: no cache-save for $(artifact_platform) (plugin version $HOOK_TEST_PLUGIN_VERSION); this job runs without caching."
+  assert_line "  Download: $DIST_URL/$(artifact_name): the download failed: HTTP 404 (in this job's pre-command; not tried again)."
+  assert_line "  Expected sha256 (release/SHA256SUMS): $(published_sha256)"
+  refute_line --partial "downloading"
+  assert_equal "$(artifact_request_count)" 1
+  assert_file_not_exist "$(failed_download_note)"
+  assert_equal "$(hook_changed_exports)" ''
+  assert_shell_state_unchanged
+
+  # The server is back; the next job is another job and tries.
+  rm "$DIST_CONTROL/status"
+  hook_env BUILDKITE_JOB_ID=01890000-0000-4000-8000-000000000099
+  run_hook post-command
+  assert_hook_status 0
+  assert_equal "$(artifact_request_count)" 2
+  assert_equal "$(standin_runs)" "cache-save $(install_dir)/cache-save"
+}
+
+@test "a download note of another version, or not a plain file of ours, is not believed" {
+  mkdir -p "${HOOK_ENV[TMPDIR]}"
+  printf '0.0.1 %s\nhttp://elsewhere\n\nthe download failed: HTTP 404\n' "$(artifact_platform)" >"$(failed_download_note)"
+  run_hook post-command
+  assert_hook_status 0
+  assert_equal "$(artifact_request_count)" 1
+  assert_file_not_exist "$(failed_download_note)"
+
+  rm -rf "$(default_install_root)"
+  printf '%s %s\nhttp://elsewhere\n\nthe download failed: HTTP 404\n' "$HOOK_TEST_PLUGIN_VERSION" "$(artifact_platform)" \
+    >"$BATS_TEST_TMPDIR/planted"
+  ln -s "$BATS_TEST_TMPDIR/planted" "$(failed_download_note)"
+  run_hook post-command
+  assert_hook_status 0
+  assert_equal "$(artifact_request_count)" 2
+  assert_equal "$(standin_runs)" "$(printf 'cache-save %s\n' "$(install_dir)/cache-save" "$(install_dir)/cache-save")"
 }
 
 @test "503s are retried: the third attempt installs" {
@@ -331,6 +384,58 @@ teardown() {
 
   assert_hook_status 0
   assert_dir_not_exist "$(default_install_root)/$HOOK_TEST_PLUGIN_VERSION/.$(artifact_platform).AbC123"
+}
+
+# Installs stand-ins of version $1 as the hooks would have, last used at $2
+# (a `touch -d` date).
+fake_install() {
+  write_standin "$(install_dir "$1")" "$1"
+  cp -p "$(install_dir "$1")/cache-restore" "$(install_dir "$1")/cache-save"
+  touch -d "$2" "$(install_dir "$1")"
+}
+
+@test "an install removes old versions but the 3 last used, any used in the last day, and one being installed" {
+  fake_install 0.1.0 '10 days ago'
+  mkdir -p "$(default_install_root)/0.1.0/other-platform"
+  fake_install 0.2.0 '9 days ago'
+  fake_install 0.3.0 '8 days ago'
+  fake_install 0.4.0 '20 hours ago'
+  fake_install 0.5.0 '3 hours ago'
+  fake_install 0.6.0 '2 hours ago'
+  fake_install 0.7.0 '1 hour ago'
+  # Another job holds the lock of 0.2.0 (it is installing or removing it).
+  local lock_fd
+  exec {lock_fd}>>"$(install_dir 0.2.0).lock"
+  flock "$lock_fd"
+
+  run_hook pre-command
+  exec {lock_fd}>&-
+
+  assert_hook_status 0
+  assert_equal "$(standin_runs)" "cache-restore $(install_dir)/cache-restore"
+  local version
+  for version in "$HOOK_TEST_PLUGIN_VERSION" 0.7.0 0.6.0 0.5.0 0.4.0 0.2.0; do
+    assert_file_executable "$(install_dir "$version")/cache-restore"
+  done
+  assert_dir_not_exist "$(install_dir 0.3.0)"
+  assert_dir_not_exist "$(default_install_root)/0.3.0"
+  assert_dir_not_exist "$(install_dir 0.1.0)"
+  assert_file_not_exist "$(install_dir 0.1.0).lock"
+  # Another platform's install of an old version is not this agent's to judge.
+  assert_dir_exist "$(default_install_root)/0.1.0/other-platform"
+  assert_equal "$(find "$(default_install_root)" -name '*.removing.*')" ''
+}
+
+@test "a job that runs an installed binary marks it used, so pruning keeps it" {
+  run_hook pre-command
+  assert_hook_status 0
+  touch -d '5 days ago' "$(install_dir)"
+
+  run_hook post-command
+
+  assert_hook_status 0
+  assert_output ''
+  assert [ -n "$(find "$(install_dir)" -maxdepth 0 -mmin -60)" ]
 }
 
 @test "no checksum line for this platform: no request, and the warning says why" {

@@ -18,6 +18,13 @@
 #   rename, so a job that looks without the lock sees all of it or nothing.
 # - A directory that exists is never changed in place: jobs may be running
 #   its binaries.
+# - Old versions do not pile up: after installing one, the hook removes the
+#   install directories of other versions for the same platform, keeping the
+#   3 most recently used (a job that runs an installed binary refreshes its
+#   directory's time) and any used in the last 24 hours, so a running job
+#   never loses its binary; each removal holds that version's lock.
+# - A download that failed in a job's pre-command is not tried again by its
+#   post-command: the job has had its one warning and its one wait.
 #
 # Sourced into the agent's job shell: functions only.
 
@@ -124,6 +131,99 @@ swift_cache__install_release_locked() {
   fi
   rm -rf -- "$swift_cache_work"
   swift_cache__info "verified (sha256 $swift_cache_expected_sha256) and installed in $((SECONDS - swift_cache_started))s; later jobs on this agent reuse $swift_cache_install_dir"
+  swift_cache__prune_old_installs "$swift_cache_install_dir"
+}
+
+# How many other versions' install directories stay, newest use first, and
+# for how many minutes after its last use a directory is never removed.
+swift_cache__installs_kept() { printf '3\n'; }
+swift_cache__install_recent_minutes() { printf '1440\n'; }
+
+# Removes the install directories of other versions for the platform of the
+# install directory $1, but for the most recently used few and any used in
+# the last 24 hours (see the top of this file). Each goes under its own
+# version's lock, taken without waiting: a version being installed right now
+# is left alone. Quiet, and never fails the job.
+swift_cache__prune_old_installs() {
+  local swift_cache_root=${1%/*/*} swift_cache_platform=${1##*/} swift_cache_current=${1%/*}
+  local swift_cache_old swift_cache_kept=0 swift_cache_doomed
+  # Newest modification first; $1 itself is never a candidate.
+  while IFS= read -r swift_cache_old; do
+    [[ ${swift_cache_old%/*} != "$swift_cache_current" && -d $swift_cache_old && ! -L $swift_cache_old ]] || continue
+    if ((swift_cache_kept < $(swift_cache__installs_kept))) ||
+      [[ -z $(find "$swift_cache_old" -maxdepth 0 -mmin "+$(swift_cache__install_recent_minutes)" 2>/dev/null) ]]; then
+      swift_cache_kept=$((swift_cache_kept + 1))
+      continue
+    fi
+    if type -P flock >/dev/null; then
+      # The subshell holds the lock for the rename; rm runs on the renamed copy.
+      swift_cache_doomed=$( (flock -n 9 && swift_cache__retire_install "$swift_cache_old") 9>>"$swift_cache_old.lock") || continue
+    else
+      swift_cache_doomed=$(swift_cache__retire_install "$swift_cache_old") || continue
+    fi
+    rm -rf -- "$swift_cache_doomed"
+    rm -f -- "$swift_cache_old.lock"
+    rmdir -- "${swift_cache_old%/*}" 2>/dev/null || true
+  done < <(ls -dt -- "$swift_cache_root"/*/"$swift_cache_platform" 2>/dev/null)
+  return 0
+}
+
+# Renames the install directory $1 out of the way (one rename, so a job that
+# looks sees it whole or not at all) and prints the new name.
+swift_cache__retire_install() {
+  local swift_cache_doomed
+  swift_cache_doomed=$(mktemp -d "${1%/*}/.${1##*/}.removing.XXXXXX") || return 1
+  mv -- "$1" "$swift_cache_doomed/" || { rmdir -- "$swift_cache_doomed"; return 1; }
+  printf '%s\n' "$swift_cache_doomed"
+}
+
+# Marks the install directory $1 as just used, for the pruning above.
+swift_cache__touch_install() {
+  touch -c -- "$1" 2>/dev/null || true
+}
+
+# Where pre-command leaves the note of a failed download for the post-command
+# of the same job (nothing without BUILDKITE_JOB_ID: no job to remember it for).
+swift_cache__failed_download_note() {
+  [[ -n ${BUILDKITE_JOB_ID:-} && ${BUILDKITE_JOB_ID} != */* ]] || return 1
+  printf '%s/swift-cache-download-failed.%s\n' "${TMPDIR:-/tmp}" "$BUILDKITE_JOB_ID"
+}
+
+# Writes the note: the version and platform, the URL, the expected sha256 and
+# the problem, one a line. Written aside and renamed into place, so a file
+# someone planted under that name is replaced, never written through.
+# $1: version, $2: platform; reads the caller's swift_cache_download_* and
+# swift_cache_expected_sha256.
+swift_cache__remember_failed_download() {
+  local swift_cache_note swift_cache_temporary
+  swift_cache_note=$(swift_cache__failed_download_note) || return 0
+  swift_cache_temporary=$(mktemp "$swift_cache_note.XXXXXX" 2>/dev/null) || return 0
+  if printf '%s %s\n%s\n%s\n%s\n' "$1" "$2" "$swift_cache_download_url" "$swift_cache_expected_sha256" \
+    "$swift_cache_download_problem" >"$swift_cache_temporary" && mv -f -- "$swift_cache_temporary" "$swift_cache_note"; then
+    return 0
+  fi
+  rm -f -- "$swift_cache_temporary"
+}
+
+# In post-command: reads and removes this job's note. When it is for version
+# $1 and platform $2, sets the caller's swift_cache_download_url,
+# swift_cache_expected_sha256 and swift_cache_download_problem from it and
+# succeeds; otherwise fails. Only a plain file of ours is believed.
+swift_cache__recall_failed_download() {
+  local swift_cache_note swift_cache_for='' swift_cache_url='' swift_cache_sum='' swift_cache_problem=''
+  swift_cache_note=$(swift_cache__failed_download_note) || return 1
+  [[ -f $swift_cache_note && ! -L $swift_cache_note && -O $swift_cache_note ]] || return 1
+  {
+    IFS= read -r swift_cache_for
+    IFS= read -r swift_cache_url
+    IFS= read -r swift_cache_sum
+    IFS= read -r swift_cache_problem
+  } <"$swift_cache_note"
+  rm -f -- "$swift_cache_note"
+  [[ $swift_cache_for == "$1 $2" && -n $swift_cache_problem ]] || return 1
+  swift_cache_download_url=$swift_cache_url
+  swift_cache_expected_sha256=$swift_cache_sum
+  swift_cache_download_problem="$swift_cache_problem (in this job's pre-command; not tried again)"
 }
 
 # Unpacks the verified artifact $1 into the new directory $2 and checks it:

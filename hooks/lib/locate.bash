@@ -14,7 +14,8 @@
 #      silently replace the version the pipeline pinned; then an earlier
 #      build of the very same sources (build.bash), if any;
 #   4. a download of this version's release artifact, verified against
-#      release/SHA256SUMS (install.bash);
+#      release/SHA256SUMS (install.bash), unless it already failed in this
+#      job's pre-command;
 #   5. a build from the plugin's own sources, only where Swift is installed
 #      (build.bash);
 #   6. otherwise one warning, and the job goes on without caching (the hook
@@ -76,8 +77,16 @@ swift_cache__locate_binary() {
     swift_cache_install_dir=$swift_cache_root/$swift_cache_version/$swift_cache_platform
   fi
 
+  # What this job's pre-command learnt about the download (post-command only).
+  local swift_cache_download_failed_before=false
+  if [[ $swift_cache_name == cache-save && -n $swift_cache_version ]] &&
+    swift_cache__recall_failed_download "$swift_cache_version" "$swift_cache_platform"; then
+    swift_cache_download_failed_before=true
+  fi
+
   # 2. Installed on this host: no lock, no output.
   if [[ -n $swift_cache_install_dir ]] && swift_cache__has_binaries "$swift_cache_install_dir"; then
+    swift_cache__touch_install "$swift_cache_install_dir"
     swift_cache_binary=$swift_cache_install_dir/$swift_cache_name
     return 0
   fi
@@ -106,9 +115,13 @@ swift_cache__locate_binary() {
     swift_cache_download_problem="the plugin checkout has no release/VERSION, so there is no release to download"
   elif [[ -z $swift_cache_install_dir ]]; then
     swift_cache_download_problem="SWIFT_CACHE_INSTALL_ROOT, XDG_CACHE_HOME and HOME are all unset, so there is no place to install to"
+  elif [[ $swift_cache_download_failed_before == true ]]; then
+    : # the recalled URL, checksum and problem go into the warning below
   elif swift_cache__install_release "$swift_cache_plugin_dir" "$swift_cache_version" "$swift_cache_platform" "$swift_cache_install_dir"; then
     swift_cache_binary=$swift_cache_install_dir/$swift_cache_name
     return 0
+  elif [[ $swift_cache_name == cache-restore ]]; then
+    swift_cache__remember_failed_download "$swift_cache_version" "$swift_cache_platform"
   fi
 
   # 5. Source build.

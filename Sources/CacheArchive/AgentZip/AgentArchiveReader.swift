@@ -1,3 +1,4 @@
+import CacheEncoding
 import Crypto
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CArchive
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

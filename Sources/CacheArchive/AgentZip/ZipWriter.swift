@@ -1,3 +1,4 @@
+import CacheEncoding
 import CZlib
 import CZstd
 import Crypto

@@ -1,5 +1,9 @@
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What both binaries do first: load the configuration and open the store, reporting a
 /// configuration error in a `+++` section so the agent opens it. Keys are not rendered here:

@@ -1,5 +1,9 @@
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Everything `cache-save` does, callable from tests without a process.
 public enum SaveJob {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What pre-command hands to post-command, the way actions/cache keeps its state between steps:
 /// each cache's keys as pre-command resolved them, and whether the store was reachable.

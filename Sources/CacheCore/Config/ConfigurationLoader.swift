@@ -1,5 +1,9 @@
 import CacheYAML
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the binaries run with: validated options and every cache definition, from wherever the
 /// agent put them.

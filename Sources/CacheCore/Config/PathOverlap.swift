@@ -1,3 +1,5 @@
+import CacheYAML
+
 /// Whether two cache paths share files: one is the other, or lies inside it.
 ///
 /// Restoring replaces each path wholesale, so two overlapping paths cannot both be restored (the

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The job as the agent describes it through environment variables, read once so the rest of the
 /// core never touches the process environment (tests pass a dictionary instead).
@@ -48,7 +59,7 @@ public struct JobEnvironment: Sendable {
     }
 
     public var homeDirectory: String {
-        self["HOME"] ?? NSHomeDirectory()
+        self["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
     }
 
     public var organization: String { self["BUILDKITE_ORGANIZATION_SLUG"] ?? "local" }
@@ -73,7 +84,7 @@ public struct JobEnvironment: Sendable {
             text.removeFirst(prefix.count)
         }
         if let at = text.firstIndex(of: "@") { text = String(text[text.index(after: at)...]) }
-        return text.replacingOccurrences(of: ":", with: "/")
+        return text.replacing(":", with: "/")
     }
 
     /// The command's exit status, as the agent gives it to post-command hooks.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The blob an entry document names, read as loosely as possible.
 ///
@@ -13,8 +17,7 @@ enum EntryDigest {
     case unreadable
 
     static func of(_ data: Data) -> EntryDigest {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let digest = object["digest"] as? String else { return .unreadable }
+        guard let digest = JSONObjectStrings.decode(data)?.strings["digest"] else { return .unreadable }
         let bare = digest.hasPrefix("sha256:") ? String(digest.dropFirst(7)) : digest
         return CacheEntry.isValidDigest(bare) ? .named(bare) : .unreadable
     }

@@ -1,4 +1,16 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Keeps a file store bounded. Safe while jobs run: a restore that already opened a blob keeps
 /// reading it after it is unlinked, and a blob that no entry names yet is only removed once it is
@@ -100,8 +112,8 @@ public struct FileStorePruner: Sendable {
     /// A store root that does not exist is a mistake in the command (a typo, an unmounted share),
     /// not an empty store: saying "0 entries removed" would hide it.
     private func checkStoreExists() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: store.root, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: store.root),
+              attributes[.type] as? FileAttributeType == .typeDirectory else {
             throw PruneError(message: "the store \(store.displayName) does not exist or is not a directory; "
                              + "check --store (or BUILDKITE_CACHE_STORE_URL) and that its disk is mounted")
         }
@@ -110,10 +122,10 @@ public struct FileStorePruner: Sendable {
     /// Entries this version reads, and the others with whatever digest they name.
     private func listEntries() throws -> (ours: [(path: String, entry: CacheEntry)], foreign: [(path: String, digest: String?)]) {
         let root = store.base + "/entries"
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return ([], []) }
+        guard let walker = try? FileManager.default.subpathsOfDirectory(atPath: root) else { return ([], []) }
         var ours: [(path: String, entry: CacheEntry)] = []
         var foreign: [(path: String, digest: String?)] = []
-        for case let relative as String in walker where relative.hasSuffix(".json") {
+        for relative in walker where relative.hasSuffix(".json") {
             let path = root + "/" + relative
             guard let data = FileManager.default.contents(atPath: path) else {
                 foreign.append((path, nil))
@@ -132,17 +144,27 @@ public struct FileStorePruner: Sendable {
 
     private func listBlobs() throws -> [(path: String, digest: String, size: Int64, modified: Date)] {
         let root = store.base + "/blobs/sha256"
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        guard let walker = try? FileManager.default.subpathsOfDirectory(atPath: root) else { return [] }
         var result: [(path: String, digest: String, size: Int64, modified: Date)] = []
-        for case let relative as String in walker {
-            let digest = (relative as NSString).lastPathComponent
+        for relative in walker {
+            let digest = relative.lastPathName
             guard CacheEntry.isValidDigest(digest) else { continue }
             let path = root + "/" + relative
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  let size = attributes[.size] as? NSNumber, let modified = attributes[.modificationDate] as? Date else { continue }
-            result.append((path, digest, size.int64Value, modified))
+                  let size = Self.byteCount(attributes[.size]), let modified = attributes[.modificationDate] as? Date else { continue }
+            result.append((path, digest, size, modified))
         }
         return result
+    }
+
+    /// A file size from `attributesOfItem`: an `NSNumber` in full Foundation, a `UInt` in
+    /// FoundationEssentials.
+    private static func byteCount(_ value: Any?) -> Int64? {
+        #if canImport(FoundationEssentials)
+        return (value as? UInt).flatMap { Int64(exactly: $0) }
+        #else
+        return (value as? NSNumber)?.int64Value
+        #endif
     }
 
     private func modificationDate(_ path: String) -> Date? {

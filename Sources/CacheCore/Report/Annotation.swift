@@ -1,5 +1,9 @@
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A summary in the build's annotations through `buildkite-agent annotate`, when the agent binary
 /// is on PATH. Every job appends one row to one `swift-cache` annotation so a build shows all its
@@ -58,7 +62,7 @@ public enum Annotation {
 
     static func label(_ environment: JobEnvironment) -> String {
         (environment["BUILDKITE_LABEL"] ?? environment["BUILDKITE_STEP_KEY"] ?? "job")
-            .replacingOccurrences(of: "*", with: "")
+            .replacing("*", with: "")
     }
 
     /// Appends `markdown` to the build's swift-cache annotation; false when there is no agent or

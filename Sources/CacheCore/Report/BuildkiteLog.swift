@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Synchronization
 
 /// Writes the job log the way Buildkite renders it: `~~~` opens a collapsed section, `---` an
 /// expanded one, `+++` one that holds an error (and the agent scrolls to it). The log is not a
@@ -11,7 +16,7 @@ public final class BuildkiteLog: Sendable {
     public init(redactor: SecretRedactor, sink: (@Sendable (String) -> Void)? = nil) {
         self.redactor = redactor
         self.sink = sink ?? { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
+            StandardStream.output.send(text)
         }
     }
 

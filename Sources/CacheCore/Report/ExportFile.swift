@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The variables pre-command hands to the job: one writer (this) and one reader
 /// (`hooks/lib/exports.bash`) of a strict format.

@@ -1,5 +1,9 @@
 import CacheArchive
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 
 /// Turns the archive's frequent progress callbacks into a log line every few seconds: the job log

@@ -1,5 +1,9 @@
 import CacheEncoding
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Replaces secrets in any text before it is printed. Our own code never prints a credential on
 /// purpose; this is the net under that promise, for messages that echo things we do not control
@@ -43,7 +47,7 @@ public struct SecretRedactor: Sendable {
     public func redact(_ text: String) -> String {
         var result = text
         for spelling in spellings where result.contains(spelling) {
-            result = result.replacingOccurrences(of: spelling, with: "[REDACTED]")
+            result = result.replacing(spelling, with: "[REDACTED]")
         }
         return Self.redactingSignedFields(result)
     }
@@ -54,7 +58,7 @@ public struct SecretRedactor: Sendable {
         guard signedFieldNames.contains(where: { text.contains($0 + "=") }) else { return text }
         var result = ""
         var rest = Substring(text)
-        while let match = signedFieldNames.compactMap({ name in rest.range(of: name + "=").map { (name, $0) } })
+        while let match = signedFieldNames.compactMap({ name in rest.firstRange(of: name + "=").map { (name, $0) } })
             .min(by: { $0.1.lowerBound < $1.1.lowerBound }) {
             result += rest[..<match.1.upperBound]
             rest = rest[match.1.upperBound...]
@@ -66,8 +70,8 @@ public struct SecretRedactor: Sendable {
     }
 
     static func jsonEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "/", with: "\\/")
+        text.replacing("\\", with: "\\\\")
+            .replacing("\"", with: "\\\"")
+            .replacing("/", with: "\\/")
     }
 }

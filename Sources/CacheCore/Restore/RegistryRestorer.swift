@@ -1,7 +1,18 @@
 import CacheArchive
 import CacheKeys
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// pre-command against the agent's cache registry, in the agent's order (retrieve, download,
 /// verify, validate, extract) but held to our rules: the blob's digest is checked before anything

@@ -1,6 +1,17 @@
 import CacheArchive
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// pre-command: for each cache, find an entry (exact key, then each fallback prefix; the job's
 /// branch before the default branch), read its blob (as it downloads, from S3) while hashing it

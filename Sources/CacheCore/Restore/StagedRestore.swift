@@ -1,5 +1,17 @@
 import CacheArchive
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A blob extracted into staging trees beside its targets and not yet swapped in. Until
 /// `swapIntoPlace` the targets are untouched; `discard` removes every staging tree.
@@ -26,7 +38,7 @@ struct StagedRestore: Sendable {
     static func plan(_ cache: ResolvedCache) async throws -> [(target: String, staging: String)] {
         var planned: [(target: String, staging: String)] = []
         for path in cache.paths {
-            let parent = (path.absolutePath as NSString).deletingLastPathComponent
+            let parent = path.absolutePath.parentPath
             try DurableFile.makeDirectories(parent)
             planned.append((path.absolutePath, TargetSwap.stagingPath(for: path.absolutePath, cacheID: cache.id)))
         }

@@ -1,5 +1,10 @@
 import CSystemCalls
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,8 +22,8 @@ enum TargetSwap {
     static let stagingPrefix = ".swift-cache-staging."
 
     static func stagingPath(for target: String, cacheID: String) -> String {
-        let parent = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
+        let parent = target.parentPath
+        let name = target.lastPathName
         return "\(parent)/\(stagingPrefix)\(getpid()).\(cacheID).\(UUID().uuidString.prefix(8)).\(name)"
     }
 
@@ -67,22 +72,27 @@ enum TargetSwap {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         // Trees restored from caches can contain read-only directories; make them writable first.
-        if (info.st_mode & S_IFMT) == S_IFDIR, let walker = FileManager.default.enumerator(atPath: path) {
-            chmod(path, 0o700)
-            for case let relative as String in walker {
-                let child = path + "/" + relative
-                if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { chmod(child, 0o700) }
-            }
-        }
+        if (info.st_mode & S_IFMT) == S_IFDIR { makeWritable(directory: path) }
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Gives the owner full access to a directory and, each before it is listed, to every directory
+    /// under it: a read-only directory's entries cannot be removed, an unreadable one not listed.
+    private static func makeWritable(directory path: String) {
+        chmod(path, 0o700)
+        var info = stat()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            let child = path + "/" + name
+            if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { makeWritable(directory: child) }
+        }
     }
 
     /// Clears what an earlier, killed run left beside this target. The staging name carries the
     /// pid of the process that made it, so a run never removes the staging tree of another job
     /// that is restoring the same shared path (`~/.npm`) right now. Blocking, like `remove`.
     static func removeLeftovers(beside target: String) {
-        let parent = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
+        let parent = target.parentPath
+        let name = target.lastPathName
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
         for entry in names where entry.hasPrefix(stagingPrefix) && entry.hasSuffix("." + name) {
             let fields = entry.dropFirst(stagingPrefix.count).split(separator: ".", maxSplits: 1)

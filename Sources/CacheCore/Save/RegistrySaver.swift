@@ -1,7 +1,19 @@
+import CSystemCalls
 import CacheArchive
 import CacheKeys
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// post-command against the agent's cache registry, in the agent's order: peek (an entry that
 /// exists is never overwritten), registry (which blob store), archive in the agent's zip format,

@@ -1,7 +1,19 @@
+import CSystemCalls
 import CacheArchive
 import CacheKeys
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// post-command: for each cache, skip when its exact key is already stored; otherwise archive the
 /// paths (hashing while writing), store the blob, and commit the entry. The commit is the only

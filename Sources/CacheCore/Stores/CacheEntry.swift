@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The small document that makes a saved cache visible. It is written last (the commit), after the
 /// blob it names is complete, so a reader that finds an entry can trust that its blob was whole.

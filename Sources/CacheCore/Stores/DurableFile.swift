@@ -1,4 +1,11 @@
+import CSystemCalls
+import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -25,7 +32,7 @@ enum DurableFile {
     static func storeIfAbsent(_ data: Data, at path: String, temporaryDirectory: String) throws -> Bool {
         let temp = try writeTemporary(data, temporaryDirectory: temporaryDirectory)
         defer { unlink(temp) }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = path.parentPath
         try makeDirectories(directory)
         if link(temp, path) == 0 {
             syncDirectory(directory)
@@ -80,7 +87,7 @@ enum DurableFile {
     }
 
     static func move(_ from: String, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = path.parentPath
         try makeDirectories(directory)
         guard rename(from, path) == 0 else { throw FileSystemError.current(path: path) }
         syncDirectory(directory)
@@ -94,7 +101,7 @@ enum DurableFile {
             guard (info.st_mode & S_IFMT) == S_IFDIR else { throw FileSystemError(path: path, code: .ENOTDIR) }
             return
         }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = path.parentPath
         if !parent.isEmpty && parent != path { try makeDirectories(parent) }
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
             throw FileSystemError.current(path: path, fallback: EACCES)

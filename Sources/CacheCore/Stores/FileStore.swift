@@ -1,5 +1,17 @@
+import CSystemCalls
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The embedded default store: a directory on the agent host or a shared mount, no server.
 ///

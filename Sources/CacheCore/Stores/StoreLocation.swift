@@ -1,5 +1,10 @@
 import CacheS3
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 
 /// Which store a job uses: the `store` option, else `BUILDKITE_CACHE_STORE_URL` from the agent's
 /// environment (one setting for a whole fleet), else a directory in the agent user's cache folder.
@@ -31,7 +36,7 @@ public enum StoreLocation {
             guard path.hasPrefix("/") else {
                 throw StoreError.badURL("\(source): '\(text)' must be file:///absolute/path or file://~/path")
             }
-            return FileStore(root: path.removingPercentEncoding ?? path)
+            return FileStore(root: path.percentDecoded ?? path)
         }
         if text.hasPrefix("/") { return FileStore(root: text) }
         if RegistryStore.names(text) {
@@ -79,7 +84,7 @@ extension StoreLocation {
 
     /// True when the authority of `scheme://authority/…` has a `user[:password]@` part.
     static func hasUserInfo(_ text: String) -> Bool {
-        guard let schemeEnd = text.range(of: "://") else { return false }
+        guard let schemeEnd = text.firstRange(of: "://") else { return false }
         let rest = text[schemeEnd.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         return authority.contains("@")

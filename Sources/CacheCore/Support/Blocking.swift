@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import Synchronization
 
 /// Runs file-heavy synchronous work on a thread of its own, so it never holds one of the few
@@ -17,7 +22,8 @@ func runBlocking<T: Sendable>(_ work: @escaping @Sendable (_ isCancelled: @escap
     let cancelled = CancellationFlag()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
+            // A queue of its own gets a new thread whenever the others are busy, unlike the pool.
+            DispatchQueue(label: "swift-cache.blocking").async {
                 continuation.resume(with: Result { try work(cancelled.isSet) })
             }
         }

@@ -1,5 +1,17 @@
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Runs a helper program of the agent's (`buildkite-agent annotate`) so that it can neither fail
@@ -43,8 +55,8 @@ struct ChildProcess {
         // Whatever it started and left running in its group ends with it.
         kill(-pid, SIGKILL)
 
-        let errorOutput = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: errorPath)).read(upToCount: 2000))
-            .flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let errorOutput = FileManager.default.contents(atPath: errorPath)
+            .map { String(decoding: $0.prefix(2000), as: UTF8.self) } ?? ""
         if timedOut.load(ordering: .relaxed) { return ChildProcess(status: nil, errorOutput: errorOutput) }
         let signal = raw & 0x7F
         return ChildProcess(status: signal == 0 ? (raw >> 8) & 0xFF : 128 + signal, errorOutput: errorOutput)
@@ -78,19 +90,10 @@ struct ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_APPEND, 0)
 
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        #if canImport(Darwin)
-        let environment = _NSGetEnviron().pointee
-        #else
-        let environment = environ
-        #endif
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
-        guard result == 0 else {
-            throw FileSystemError(path: executable, code: POSIXErrorCode(rawValue: result) ?? .EIO)
+        switch spawnProgram(executable, arguments: arguments, actions: &actions, attributes: &attributes) {
+        case .success(let pid): return pid
+        case .failure(let error): throw FileSystemError(path: executable, code: POSIXErrorCode(rawValue: error.code) ?? .EIO)
         }
-        return pid
     }
 
     /// The raw wait status of `pid`, retried across EINTR.

@@ -1,4 +1,16 @@
+import CSystemCalls
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// True for a symbolic link itself, whatever it points at (or whether it points anywhere):
 /// `FileManager.fileExists` follows links, so a dangling one would look absent.

@@ -1,5 +1,11 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
+import NIOCore
 
 /// The container credentials endpoint: ECS task roles (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`,
 /// below 169.254.170.2) and EKS Pod Identity (`AWS_CONTAINER_CREDENTIALS_FULL_URI`, with
@@ -31,7 +37,7 @@ public struct ContainerCredentials: CredentialProvider {
         } else if let full = value("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
             guard let components = URLComponents(string: full), let scheme = components.scheme?.lowercased(),
                   let host = components.host,
-                  scheme == "https" || (scheme == "http" && plainHTTPHosts.contains(host.trimmingCharacters(in: ["[", "]"]))) else {
+                  scheme == "https" || (scheme == "http" && plainHTTPHosts.contains(host.trimming(["[", "]"]))) else {
                 throw S3CredentialsError(message: "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback "
                     + "address or 169.254.170.2/169.254.170.23 (the ECS and EKS agents)")
             }
@@ -50,7 +56,7 @@ public struct ContainerCredentials: CredentialProvider {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
                 throw S3CredentialsError(message: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(tokenFile) cannot be read")
             }
-            authorization = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            authorization = String(decoding: data, as: UTF8.self).trimming(.whitespacesAndNewlines)
         }
         let what = "the container credentials endpoint (\(via))"
         let endpoint = CredentialEndpoint(http: http, what: what)

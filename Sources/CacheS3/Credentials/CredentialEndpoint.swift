@@ -1,6 +1,12 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 import NIOCore
+import NIOHTTP1
 
 /// One HTTP call to a credentials service (STS, the container endpoint, the instance metadata
 /// service), on the shared client. Failures become `S3CredentialsError`s: no answer, 429 and 5xx
@@ -95,13 +101,11 @@ struct TemporaryCredentialsDocument: Decodable {
 /// fraction digits (STS on moto writes six), or with an offset instead of `Z`.
 enum CredentialTimestamp {
     static func parse(_ text: String) -> Date? {
-        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        var trimmed = text.trimming(.whitespaces)
         if let dot = trimmed.firstIndex(of: ".") {
             let end = trimmed[dot...].firstIndex { $0 == "Z" || $0 == "+" || $0 == "-" } ?? trimmed.endIndex
             trimmed.removeSubrange(dot ..< end)
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: trimmed)
+        return try? Date(trimmed, strategy: .iso8601)
     }
 }

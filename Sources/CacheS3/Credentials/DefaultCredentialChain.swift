@@ -1,5 +1,10 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 
 /// Picks where credentials come from, in the order of the AWS SDKs' default chain:
 ///
@@ -35,7 +40,7 @@ public enum DefaultCredentialChain {
     static func choose(environment: [String: String], home: String, region: String, http: HTTPClient,
                        containerHost: String) throws(S3CredentialsError) -> any CredentialProvider {
         func value(_ name: String) -> String? {
-            guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            guard let value = environment[name]?.trimming(.whitespaces), !value.isEmpty else { return nil }
             return value
         }
         let stsRegion = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? region

@@ -1,5 +1,9 @@
 import CacheRetry
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An access key pair, with the session token and expiry of temporary credentials.
 ///

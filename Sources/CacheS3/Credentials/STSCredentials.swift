@@ -1,5 +1,10 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 import NIOCore
 
 /// Where STS is reached, as the SDKs decide it: `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`,
@@ -76,7 +81,7 @@ struct WebIdentityCredentials: CredentialProvider {
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
             throw S3CredentialsError(message: "the web identity token file \(tokenFile) (\(via)) cannot be read")
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(decoding: data, as: UTF8.self).trimming(.whitespacesAndNewlines)
         guard !token.isEmpty else { throw S3CredentialsError(message: "the web identity token file \(tokenFile) (\(via)) is empty") }
         let body = STSForm.encode([("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
                                    ("RoleSessionName", sessionName), ("WebIdentityToken", token)])
@@ -111,7 +116,7 @@ enum STSAnswer {
         guard answer.isSuccess else {
             let error = root?.first("Error")
             var detail = [error?.value("Code"), error?.value("Message")].compactMap { $0 }.joined(separator: ": ")
-            for secret in secrets where !secret.isEmpty { detail = detail.replacingOccurrences(of: secret, with: "[REDACTED]") }
+            for secret in secrets where !secret.isEmpty { detail = detail.replacing(secret, with: "[REDACTED]") }
             let passing = ["Throttling", "ThrottlingException", "IDPCommunicationError", "RequestTimeout"].contains(error?.value("Code") ?? "")
             throw CredentialEndpoint.failure(answer, what: what, detail: detail.isEmpty ? nil : detail, passing: passing)
         }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EssentialsCompat
 
 /// The AWS CLI's two INI files, merged per profile: `~/.aws/config` (`AWS_CONFIG_FILE`; sections
 /// `[default]` and `[profile NAME]`) and `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`;
@@ -26,7 +31,7 @@ struct SharedConfigFiles {
             if section == "default" {
                 name = "default"
             } else if section.hasPrefix("profile ") {
-                name = section.dropFirst("profile ".count).trimmingCharacters(in: .whitespaces)
+                name = section.dropFirst("profile ".count).trimming(.whitespaces)
             } else {
                 continue  // [sso-session …], [services …]
             }
@@ -56,15 +61,15 @@ struct SharedConfigFiles {
         var sections: [(String, [String: String])] = []
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
             if rawLine.first == " " || rawLine.first == "\t" { continue }
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimming(.whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
-                sections.append((line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces), [:]))
+                sections.append((line.dropFirst().dropLast().trimming(.whitespaces), [:]))
                 continue
             }
             guard !sections.isEmpty, let equals = line.firstIndex(of: "=") else { continue }
-            let name = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let name = line[..<equals].trimming(.whitespaces).lowercased()
+            let value = line[line.index(after: equals)...].trimming(.whitespaces)
             sections[sections.count - 1].1[name] = value
         }
         return sections

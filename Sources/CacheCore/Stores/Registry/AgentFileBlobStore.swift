@@ -1,5 +1,18 @@
+import CSystemCalls
 import CacheRetry
+import EssentialsCompat
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The agent's `file://` blob store, laid out exactly as `buildkite-agent cache` lays it, so both
 /// read and write the same files:
@@ -23,9 +36,9 @@ struct AgentFileBlobStore: Sendable {
             throw StoreError.badURL("BUILDKITE_AGENT_CACHE_STORE_URL '\(url)': write the root as an absolute path, file:///path "
                 + "(buildkite-agent reads the part after file:// up to the next '/' as a host name and ignores it)")
         }
-        var path = rest.removingPercentEncoding ?? rest
+        var path = rest.percentDecoded ?? rest
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        let cleaned = (path as NSString).standardizingPath
+        let cleaned = path.lexicallyCleaned
         guard !cleaned.isEmpty, cleaned != "/", cleaned != "." else {
             throw StoreError.badURL("BUILDKITE_AGENT_CACHE_STORE_URL '\(url)': invalid root directory")
         }
@@ -100,11 +113,10 @@ struct AgentFileBlobStore: Sendable {
 
     /// RFC 3339 with nanoseconds, as Go's `time.RFC3339Nano` writes it (trailing zeros dropped).
     static func timestamp(seconds: Int, nanoseconds: Int) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        let whole = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
         guard nanoseconds > 0 else { return whole }
-        var fraction = String(format: "%09d", nanoseconds)
+        let digits = String(nanoseconds)
+        var fraction = String(repeating: "0", count: max(0, 9 - digits.count)) + digits
         while fraction.hasSuffix("0") { fraction.removeLast() }
         return String(whole.dropLast()) + "." + fraction + "Z"
     }

@@ -1,6 +1,17 @@
 import CacheRetry
 import CacheS3
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where the registry keeps an entry's blob, as its `store` field says, and how to reach it:
 /// `local_file` and `agent_managed` both name a place through `BUILDKITE_AGENT_CACHE_STORE_URL`
@@ -29,7 +40,7 @@ enum RegistryBlobStore: Sendable {
         if StoreLocation.hasUserInfo(url) {
             throw StoreError.badURL("\(urlVariable) holds credentials before an '@'; give them to the agent's environment instead")
         }
-        let scheme = url.range(of: "://").map { String(url[..<$0.lowerBound]) } ?? url
+        let scheme = url.firstRange(of: "://").map { String(url[..<$0.lowerBound]) } ?? url
         switch (store, scheme) {
         case (_, "file"):
             return .file(try AgentFileBlobStore(url: url))

@@ -1,6 +1,12 @@
 import AsyncHTTPClient
 import CacheS3
+import EssentialsCompat
+import CacheEncoding
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -84,8 +90,7 @@ public struct RegistryClient: Sendable, CustomStringConvertible, CustomReflectab
     // MARK: - Sending
 
     var registryURL: String {
-        let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/;"))
-        return endpoint + "/cache_registries/" + (registry.addingPercentEncoding(withAllowedCharacters: allowed) ?? registry)
+        endpoint + "/cache_registries/" + PercentEncoding.encode(registry)
     }
 
     /// One request and its whole answer; a failure to get one becomes a `RegistryError`.
@@ -125,7 +130,7 @@ public struct RegistryClient: Sendable, CustomStringConvertible, CustomReflectab
 
     /// A server's text (an error message, a library's error) without the token in it.
     func scrub(_ text: String) -> String {
-        token.isEmpty ? text : text.replacingOccurrences(of: token, with: "[REDACTED]")
+        token.isEmpty ? text : text.replacing(token, with: "[REDACTED]")
     }
 }
 
@@ -137,7 +142,7 @@ struct RegistryAnswer: Sendable {
 
     /// `application/json` or `application/*+json`, parameters and case ignored.
     var isJSON: Bool {
-        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else {
+        guard let type = contentType?.split(separator: ";").first?.trimming(.whitespaces).lowercased() else {
             return false
         }
         return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
@@ -158,9 +163,9 @@ struct RegistryAnswer: Sendable {
             throw RegistryError(operation: operation, registry: registry,
                                 reason: .unreadableBody(status: status, detail: "\(bytes.count) bytes of \(contentType ?? "no content type"), not JSON"))
         }
-        if !bytes.isEmpty && (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) == nil {
+        if !bytes.isEmpty && JSONObjectStrings.decode(Data(bytes)) == nil {
             throw RegistryError(operation: operation, registry: registry,
-                                reason: .unreadableBody(status: status, detail: "\(bytes.count) bytes that are not valid JSON"))
+                                reason: .unreadableBody(status: status, detail: "\(bytes.count) bytes that are not a JSON object"))
         }
     }
 

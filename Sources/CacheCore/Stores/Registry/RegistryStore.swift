@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `store: buildkite` (or `buildkite://REGISTRY`): the cache registry that `buildkite-agent cache`
 /// uses, so a step with this plugin and a step with the agent's command share entries.

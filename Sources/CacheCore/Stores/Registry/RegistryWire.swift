@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 // The JSON bodies of the agent's v2 cache API, field for field as `buildkite-agent cache` sends
 // and reads them (snake_case on the wire). Unknown response fields are ignored; a field we rely

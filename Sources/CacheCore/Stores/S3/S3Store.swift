@@ -1,6 +1,17 @@
 import CacheRetry
 import CacheS3
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The store for fleets: any S3-compatible bucket (AWS S3, MinIO, R2, GCS interoperability).
 ///
@@ -148,7 +159,7 @@ public struct S3Store: CacheStore, CustomStringConvertible, CustomReflectable {
         }
         guard let bytes else { return nil }
         let data = Data(bytes)
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+        guard JSONObjectStrings.decode(data) != nil else {
             throw S3Error(operation: "GET entry", bucket: client.location.bucket, key: objectKey,
                           reason: .unreadableBody(status: 200, detail: "\(bytes.count) bytes that are not a JSON object"))
         }
