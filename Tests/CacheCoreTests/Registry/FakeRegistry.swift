@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CacheS3
 import Foundation
 import NIOCore
+import TestSupport
 @testable import CacheCore
 
 /// Tests/support/fake_registry.py on loopback: the agent's v2 cache API with entries in memory and
@@ -33,7 +34,7 @@ final class FakeRegistry: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let line = await Self.readLine(output.fileHandleForReading)
+        let line = await readLine(output.fileHandleForReading)
         guard line.hasPrefix("ready "), let port = Int(line.dropFirst("ready ".count)) else {
             try? input.fileHandleForWriting.close()
             throw RegistryFixtureError(description: "fake_registry.py did not start: '\(line)'")
@@ -90,20 +91,6 @@ final class FakeRegistry: @unchecked Sendable {
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await S3HTTPClient.shared.execute(request, timeout: .seconds(10))
         return Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-    }
-
-    static func readLine(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var bytes: [UInt8] = []
-                while true {
-                    let data = handle.readData(ofLength: 1)
-                    if data.isEmpty || data.first == 0x0A { break }
-                    bytes += data
-                }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }
-        }
     }
 }
 
