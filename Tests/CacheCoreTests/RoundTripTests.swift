@@ -244,9 +244,9 @@ struct RoundTripTests {
         }
         let captured = CapturedLog()
         let context = JobContext(environment: env, store: RacingStore(store, other: other), log: captured.log, retrier: .immediate)
-        let results = await Saver(context: context, concurrency: 1, compressionLevel: 3).save(caches)
-        #expect(results[0].outcome == .alreadySavedByAnotherJob)
-        let line = ResultLines.save(results[0])
+        let result = await Saver(context: context, compressionLevel: 3).saveTimed(caches[0])
+        #expect(result.outcome == .alreadySavedByAnotherJob)
+        let line = ResultLines.save(result)
         #expect(line.contains("found '\(caches[0].key)' already saved by another job"), "\(line)")
         #expect(!line.contains("saved '"))
         #expect(try await store.entry(key: caches[0].key, scope: StoreScope(organization: "acme", pipeline: "web", branch: "feature"))?.job == "job-2")

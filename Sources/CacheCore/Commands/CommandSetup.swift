@@ -24,7 +24,7 @@ struct CommandSetup {
         switch store {
         case .keyed(let store):
             let context = JobContext(environment: environment, store: store, log: log, retrier: retrier, health: health)
-            return Restorer(context: context, concurrency: options.concurrency, mayWrite: mayWrite)
+            return Restorer(context: context, mayWrite: mayWrite)
         case .registry(let registry):
             return RegistryRestorer(registry: registry, environment: environment, log: log, retrier: retrier, health: health,
                                     mayWrite: mayWrite)
@@ -38,7 +38,7 @@ struct CommandSetup {
         switch store {
         case .keyed(let store):
             let context = JobContext(environment: environment, store: store, log: log, retrier: retrier, health: health)
-            return Saver(context: context, concurrency: options.concurrency, compressionLevel: options.compressionLevel, now: now)
+            return Saver(context: context, compressionLevel: options.compressionLevel, now: now)
         case .registry(let registry):
             return RegistrySaver(registry: registry, environment: environment, log: log, retrier: retrier, health: health)
         }

@@ -19,20 +19,12 @@ import Darwin
 /// old targets as they were.
 public struct Restorer: Sendable {
     let context: JobContext
-    let concurrency: Int
     /// Forks' pull requests must not change the store, not even by expiring a bad entry.
     let mayWrite: Bool
 
-    public init(context: JobContext, concurrency: Int, mayWrite: Bool) {
+    public init(context: JobContext, mayWrite: Bool) {
         self.context = context
-        self.concurrency = concurrency
         self.mayWrite = mayWrite
-    }
-
-    public func restore(_ caches: [ResolvedCache]) async -> [RestoreResult] {
-        await concurrentMap(caches, limit: concurrency) { cache in
-            await restore(cache)
-        }
     }
 
     func restore(_ cache: ResolvedCache) async -> RestoreResult {

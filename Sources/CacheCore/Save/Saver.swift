@@ -21,21 +21,13 @@ import Darwin
 /// pick up. Each store call is retried on its own: a failed commit never redoes the archive.
 public struct Saver: Sendable {
     let context: JobContext
-    let concurrency: Int
     let compressionLevel: Int
     let now: @Sendable () -> Date
 
-    public init(context: JobContext, concurrency: Int, compressionLevel: Int, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(context: JobContext, compressionLevel: Int, now: @escaping @Sendable () -> Date = Date.init) {
         self.context = context
-        self.concurrency = concurrency
         self.compressionLevel = compressionLevel
         self.now = now
-    }
-
-    public func save(_ caches: [ResolvedCache]) async -> [SaveResult] {
-        await concurrentMap(caches, limit: concurrency) { cache in
-            await saveTimed(cache)
-        }
     }
 
     /// One cache, with the time it took.

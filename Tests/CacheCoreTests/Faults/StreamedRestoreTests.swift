@@ -39,8 +39,8 @@ extension FaultInjection {
             let store = try job.bucket.store(through: proxy, transfer: TransferCalls.downloadTransfer(concurrency: 3))
             let recorded = RecordedRetrier(.restore)
             let context = JobContext(environment: environment, store: store, log: CapturedLog().log, retrier: recorded.retrier)
-            let results = await Restorer(context: context, concurrency: 1, mayWrite: true).restore(caches)
-            return Restored(result: results[0], waits: recorded.waits, retries: recorded.lines.all)
+            let result = await Restorer(context: context, mayWrite: true).restore(caches[0])
+            return Restored(result: result, waits: recorded.waits, retries: recorded.lines.all)
         }
 
         /// The old tree, untouched, and no staging tree left beside it.
