@@ -23,7 +23,7 @@ Every call needs `Authorization: Token T` (else 401) and, with a body, a JSON Co
 
 Control, for the tests (no token needed):
   POST /_control/faults  {"retrieve": ["503", "reset"], ...}  queues faults per endpoint, one per
-        call: 503, 429, 400, 401 (an error status with a JSON message), reset (the connection is
+        call: 503, 429, 400, 401, 409 (an error status with a JSON message), reset (the connection is
         closed without an answer), cut (a 200 whose body stops half-way), html (a 200 text/html page),
         garbage (a 200 application/json that is not JSON)
   GET  /_control/requests  every call so far: method, endpoint, status, fault, authorized, user_agent,
@@ -46,6 +46,7 @@ PREFIX = "/v3/cache_registries/"
 ERROR_MESSAGES = {
     "400": (400, "Bad Request: invalid cache_key"),
     "401": (401, "Unauthorized"),
+    "409": (409, "Cache entry already exists"),
     "429": (429, "Too Many Requests"),
     "503": (503, "Service Unavailable"),
 }

@@ -201,4 +201,23 @@ struct RegistryRoundTripTests {
             }
         }
     }
+
+    /// Two jobs saving one entry at once: the registry refuses the second create or commit with a
+    /// 409. That job's work is not lost (the other job's entry is there), so it is reported as
+    /// saved by another job, not as a failure, and the conflict is not retried.
+    @Test(arguments: ["store", "commit"])
+    func aConflictOnCreateOrCommitIsAlreadySavedByAnotherJob(endpoint: String) async throws {
+        try await withFakeRegistry { server in
+            let scratch = try Scratch()
+            try makeProject(scratch)
+            try await server.fail(endpoint, with: ["409"])
+            let (status, log) = await save(environment(scratch, server))
+            #expect(status == .success)
+            #expect(log.contains("already saved by another job"), "\(log)")
+            #expect(!log.contains("not saved"), "\(log)")
+            let calls = try await server.requests()
+            #expect(calls.filter { $0.endpoint == endpoint }.count == 1)
+            if endpoint == "store" { #expect(!calls.contains { $0.endpoint == "commit" }) }
+        }
+    }
 }
