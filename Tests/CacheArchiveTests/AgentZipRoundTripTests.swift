@@ -230,28 +230,3 @@ import Testing
         #expect(report.warnings.count == 1 && report.warnings[0].contains("FIFO"))
     }
 }
-
-
-@Suite struct AgentTargetClassificationTests {
-    private func target(_ configured: String) throws -> AgentArchiveTarget {
-        try AgentArchiveTarget.classify(configured, home: "/home/u", workingDirectory: "/work/checkout/")
-    }
-
-    @Test func pathsAreAnchoredAsTheAgentAnchorsThem() throws {
-        #expect(try target("~") == AgentArchiveTarget(anchor: .home, relativePath: "", absolutePath: "/home/u"))
-        #expect(try target("~/.npm//cache/") == AgentArchiveTarget(anchor: .home, relativePath: ".npm/cache", absolutePath: "/home/u/.npm/cache"))
-        #expect(try target("node_modules") == AgentArchiveTarget(anchor: .workingDirectory, relativePath: "node_modules", absolutePath: "/work/checkout/node_modules"))
-        #expect(try target(".") == AgentArchiveTarget(anchor: .workingDirectory, relativePath: "", absolutePath: "/work/checkout"))
-        #expect(try target("./a/./b") == AgentArchiveTarget(anchor: .workingDirectory, relativePath: "a/b", absolutePath: "/work/checkout/a/b"))
-        // Only a leading `~` alone means home; `~user` is a relative name.
-        #expect(try target("~user/x").anchor == .workingDirectory)
-        // Absolute paths stay pinned, even under the home directory.
-        #expect(try target("/home/u/.gradle") == AgentArchiveTarget(anchor: .root, relativePath: "home/u/.gradle", absolutePath: "/home/u/.gradle"))
-    }
-
-    @Test func parentComponentsAndTheRootAreRefused() {
-        for bad in ["../x", "~/../etc", "/a/../b", "/", "//"] {
-            #expect(throws: ArchiveError.self, "\(bad)") { try target(bad) }
-        }
-    }
-}
