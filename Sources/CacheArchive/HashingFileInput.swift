@@ -13,31 +13,39 @@ import Musl
 import Darwin
 #endif
 
-/// The source libarchive reads a cache archive from, and the first of the two threads of a
-/// restore.
+/// The source libarchive reads a cache archive from, and the first two of the three threads of
+/// a restore.
 ///
-/// A thread of its own reads the compressed archive from its `ArchiveInput` (a file, or a
-/// download that delivers its bytes as they arrive), hashes every byte of it (to the end, past
-/// the end of the tar stream, so the digest covers the whole archive exactly once and the caller
-/// can compare it with the expected one) and decompresses the zstd frames into a small pool of
-/// buffers. libarchive, on the extracting thread, parses tar and writes files from those buffers.
-/// Decompression and file writes then run on two cores at once, as `zstd -dc | tar -x` does,
-/// with memory bounded by the pool. An archive that does not start with zstd's magic number is
-/// passed through as it is (an uncompressed tar).
+/// A reading thread reads the compressed archive from its `ArchiveInput` (a file, or a download
+/// that delivers its bytes as they arrive) and hashes every byte of it (to the end, past the end
+/// of the tar stream, so the digest covers the whole archive exactly once and the caller can
+/// compare it with the expected one). A decompressing thread decodes those blocks' zstd frames
+/// into a second small pool of buffers. libarchive, on the extracting thread, parses tar and
+/// writes files from those. Hashing, decompression and file writes then run at once, as
+/// `zstd -dc | tar -x` runs its two processes, with memory bounded by the two pools; on its own,
+/// the hash took half of the decompressing thread's time (a restore of incompressible content
+/// waited for it). An archive that does not start with zstd's magic number is passed through as
+/// it is (an uncompressed tar).
 final class HashingFileInput: @unchecked Sendable {
     static let blockSize = 1 << 20
     static let pooledBlocks = 4
     private static let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
 
     let source: any ArchiveInput
+    /// Compressed blocks, read and hashed, for the decompressing thread.
+    private let compressed = BlockQueue(blocks: HashingFileInput.pooledBlocks, blockSize: HashingFileInput.blockSize)
+    /// Decompressed blocks, for libarchive on the extracting thread.
     private let queue = BlockQueue(blocks: HashingFileInput.pooledBlocks, blockSize: HashingFileInput.blockSize)
     /// The block libarchive was last handed; it stays valid until the next read callback.
     private var lent: UnsafeMutableRawPointer?
     private var started = false
     private let compressedBytes = Atomic<Int64>(0)
+    /// Set when the reading thread is told to stop before the end of the source.
+    private let stoppedEarly = Atomic<Bool>(false)
 
-    // Written by the decompressing thread before `finishProducing`, read by the extracting
-    // thread after it saw the end of the blocks (the queue's lock orders the two).
+    // Written by the reading thread before it finishes the compressed blocks; the decompressing
+    // thread waits for that before it finishes the decompressed ones, and the extracting thread
+    // reads them after it saw the end of those (the queues' locks order the three).
     private var digest = ""
     /// Why a read of the source failed: libarchive's message for a failing read callback does not say.
     private(set) var failure: (any Error)?
@@ -84,19 +92,23 @@ final class HashingFileInput: @unchecked Sendable {
     /// The sha256 of the whole archive; only meaningful after `drainToEnd` succeeded.
     func finalizeDigest() -> String { digest }
 
-    /// Ends the decompressing thread (at once if the extraction stopped early, even when it waits
-    /// for a download's next bytes) and waits for it, so that it never reads after the caller
-    /// let go of the source.
+    /// Ends the reading and decompressing threads (at once if the extraction stopped early, even
+    /// when one waits for a download's next bytes) and waits for them, so that neither reads
+    /// after the caller let go of the source.
     func stop() {
         guard started else { return }
+        stoppedEarly.store(true, ordering: .releasing)
         queue.abandon()
+        compressed.abandon()
         source.stopReading()
         queue.waitForProducer()
+        compressed.waitForProducer()
     }
 
     private func start() {
         guard !started else { return }
         started = true
+        DispatchQueue(label: "swift-cache.read").async { [self] in readAndHash() }
         DispatchQueue(label: "swift-cache.decompress").async { [self] in produce() }
     }
 
@@ -112,13 +124,54 @@ final class HashingFileInput: @unchecked Sendable {
         return block.count
     }
 
+    // MARK: the reading thread
+
+    /// Reads the source to its end into compressed blocks, hashing each; stops early when the
+    /// decompressing thread has gone (a refused archive, a cancelled job), and then a read that
+    /// fails is that stop, not a failure of the source.
+    ///
+    /// A block goes on with what one read gave (a download hands over what has arrived), except
+    /// the first, which waits for the 4 bytes that tell zstd from a plain tar.
+    private func readAndHash() {
+        defer { compressed.finishProducing() }
+        var hasher = SHA256()
+        var atEnd = false
+        var wanted = Self.zstdMagic.count
+        while !atEnd, let block = compressed.takeFree() {
+            var filled = 0
+            do {
+                repeat {
+                    let got = try source.read(into: UnsafeMutableRawBufferPointer(start: block + filled, count: Self.blockSize - filled))
+                    filled += got
+                    atEnd = got == 0
+                } while filled < wanted && !atEnd
+            } catch {
+                compressed.returnUnused(block)
+                if !stoppedEarly.load(ordering: .acquiring) { failure = error }
+                return
+            }
+            wanted = 1
+            guard filled > 0 else {
+                compressed.returnUnused(block)
+                break
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: block, count: filled))
+            compressedBytes.add(Int64(filled), ordering: .relaxed)
+            compressed.putFull(.init(pointer: block, count: filled))
+        }
+        if atEnd { digest = hasher.finalize().hexString }
+    }
+
     // MARK: the decompressing thread
 
     private func produce() {
+        // Last: the reading thread is done (told to stop if this thread ends early), so its
+        // digest or failure is written before the extracting thread sees the end of the blocks.
         defer { queue.finishProducing() }
-        var hasher = SHA256()
-        let input = UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: 64)
-        defer { input.deallocate() }
+        defer {
+            compressed.abandon()
+            compressed.waitForProducer()
+        }
         let stream = ZSTD_createDStream()
         defer { ZSTD_freeDStream(stream) }
         ZSTD_initDStream(stream)
@@ -127,38 +180,36 @@ final class HashingFileInput: @unchecked Sendable {
 
         var isCompressed: Bool?
         var frameRemainder = 0
-        while true {
-            let got: Int
-            do {
-                got = try source.read(into: UnsafeMutableRawBufferPointer(start: input, count: Self.blockSize))
-            } catch {
-                failure = error
-                return
-            }
-            if got == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: input, count: got))
-            compressedBytes.add(Int64(got), ordering: .relaxed)
+        var last: UnsafeMutableRawPointer?
+        defer { if let last { compressed.recycle(last) } }
+        while let block = compressed.takeFull() {
+            if let last { compressed.recycle(last) }
+            last = block.pointer
+            let input = UnsafeRawBufferPointer(start: block.pointer, count: block.count)
             if isCompressed == nil {
-                isCompressed = got >= 4 && Array(UnsafeRawBufferPointer(start: input, count: 4)) == Self.zstdMagic
+                isCompressed = input.count >= 4 && Array(input.prefix(4)) == Self.zstdMagic
             }
             guard isCompressed == true else {
-                guard output.append(UnsafeRawBufferPointer(start: input, count: got)) else { return }
+                guard output.append(input) else { return stopReadingEarly() }
                 continue
             }
-            var source = ZSTD_inBuffer(src: input, size: got, pos: 0)
+            var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
             while source.pos < source.size {
-                guard let remainder = output.decompress(stream, from: &source) else { return }
+                guard let remainder = output.decompress(stream, from: &source) else { return stopReadingEarly() }
                 if let message = remainder.error {
                     decodingFailure = message
-                    return
+                    return stopReadingEarly()
                 }
                 frameRemainder = remainder.hint
             }
         }
+        // The reading thread finished; a read that failed is the error to report, not the frame
+        // it cut short.
+        if failure != nil { return }
         if isCompressed == true {
             // Flush what the decoder still holds of the last frame (0 means the frame is done;
             // asking again would start waiting for another frame's header).
-            var empty = ZSTD_inBuffer(src: input, size: 0, pos: 0)
+            var empty = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
             while frameRemainder != 0 {
                 let before = output.filled
                 guard let remainder = output.decompress(stream, from: &empty) else { return }
@@ -174,7 +225,15 @@ final class HashingFileInput: @unchecked Sendable {
                 return
             }
         }
-        digest = hasher.finalize().hexString
+    }
+
+    /// This thread ends before the archive does (a refused or corrupt archive, an extraction
+    /// that stopped): the reading thread must not wait for a download's next bytes, nobody will
+    /// use them.
+    private func stopReadingEarly() {
+        stoppedEarly.store(true, ordering: .releasing)
+        compressed.abandon()
+        source.stopReading()
     }
 
     /// The block being filled on the decompressing thread.

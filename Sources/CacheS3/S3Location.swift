@@ -222,10 +222,14 @@ public struct S3TransferOptions: Sendable, Equatable {
     /// need more than S3's 10,000 parts.
     public internal(set) var partSize: Int64 = 16 * 1024 * 1024
     public internal(set) var concurrency: Int = 4
-    /// The ranges a streamed download (a restore) asks for, one after the other: large, because
-    /// each is a request (S3 bills them; some servers read the whole object for each), and
-    /// memory does not grow with them (the reader holds them back, see `StreamedDownload`).
-    public internal(set) var downloadRangeSize: Int64 = 64 * 1024 * 1024
+    /// The ranges a streamed download (a restore) asks for, one after the other; nil (the default)
+    /// asks for the whole object in one GET. One GET is the cheapest way to read an object in order:
+    /// one request and no round trip between ranges, and some servers (moto) read the whole object
+    /// for every ranged GET, which made a restore of ranges grow with the square of the blob's size.
+    /// Memory does not grow with the range either way: the reader holds the bytes back (see
+    /// `StreamedDownload`), and a GET cut off is resumed from its first missing byte. Tests set a
+    /// small size to cut an object into many ranges.
+    public internal(set) var downloadRangeSize: Int64?
 
     public static let minimumPartSize: Int64 = 5 * 1024 * 1024
     public static let maximumParts: Int64 = 10_000

@@ -11,16 +11,15 @@ import NIOCore
 /// downloads: the reader gets the first bytes as soon as they arrive, and download and
 /// extraction overlap instead of running one after the other.
 ///
-/// The object comes as ranged GETs of `rangeSize`, one after the other, each handed to the reader
-/// piece by piece as it arrives. Memory is bounded whatever the object's size and the range size:
-/// when `heldLimit` bytes wait for the reader, the download stops taking more (the connection's
-/// flow control then holds the server back) until the reader catches up. The next range is asked
-/// for as soon as one is in, while the reader still has that one's bytes to read, so the request's
-/// round trip is hidden. An object no bigger than one range is one plain GET.
+/// The object comes as one GET (or, when the transfer options set a range size, as ranged GETs of
+/// that size, one after the other), handed to the reader piece by piece as it arrives. Memory is
+/// bounded whatever the object's size: when `heldLimit` bytes wait for the reader, the download
+/// stops taking more (the connection's flow control then holds the server back) until the reader
+/// catches up.
 ///
-/// Each range is one call, retried on its own by the retrier. A retry resumes at the first byte
+/// Each GET is one call, retried on its own by the retrier. A retry resumes at the first byte
 /// not received yet (a ranged GET of the rest): the bytes already received may already be with
-/// the reader, which cannot give them back. A range that still fails fails the whole download:
+/// the reader, which cannot give them back. A GET that still fails fails the whole download:
 /// `run` throws its error and the reader's next `read` throws it too.
 ///
 /// Use: start `run` in a task, read with `read(into:)` on a thread that may block, and call
@@ -63,8 +62,8 @@ public final class StreamedDownload: @unchecked Sendable {
         self.size = size
         self.retrier = retrier
         self.heldLimit = heldLimit
-        rangeSize = Swift.max(1, client.transfer.downloadRangeSize)
-        rangeCount = Int((size + rangeSize - 1) / rangeSize)
+        rangeSize = Swift.max(1, Swift.min(client.transfer.downloadRangeSize ?? size, size))
+        rangeCount = size == 0 ? 0 : Int((size - 1) / rangeSize + 1)
     }
 
     /// The first error of a range that failed for good, if one did.

@@ -68,8 +68,23 @@ struct StreamedDownloadTests {
         }
     }
 
-    @Test func rangesAreLargeByDefault() {
-        #expect(S3TransferOptions().downloadRangeSize == 64 * 1024 * 1024)
+    /// By default the object is one GET, however large: no range is asked for unless a GET is
+    /// cut off and resumed.
+    @Test func byDefaultTheObjectIsOneGET() async throws {
+        #expect(S3TransferOptions().downloadRangeSize == nil)
+        let client = try await server.client(transfer: S3TransferOptions())
+        let scratch = try ScratchDirectory()
+        let (_, bytes) = try scratch.file("whole", size: 3 << 20, seed: 5)
+        let key = client.location.key("blobs/whole")
+        _ = try await client.put(key, bytes: bytes, contentType: "application/octet-stream")
+        let info = try #require(try await client.head(key))
+        let download = StreamedDownload(client: client, key: key, size: info.size, retrier: .immediate(), heldLimit: 256 * 1024)
+        #expect(download.rangeCount == 1)
+        async let fetched: Void = download.run()
+        let read = try await readAll(download, chunk: 100_000)
+        try await fetched
+        #expect(read == bytes)
+        #expect(download.mostHeld <= 256 * 1024 + 64 * 1024, "held at most \(download.mostHeld) bytes")
     }
 
     /// A reader waiting for bytes that do not come (here: the download was never started) is

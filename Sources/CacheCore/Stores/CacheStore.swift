@@ -44,7 +44,7 @@ public protocol CacheStore: Sendable {
 
     /// Hands `body` the blob's bytes to read once, in order, and returns what `body` returns. A
     /// restore extracts while it reads, so a store that can deliver the bytes as they arrive (S3's
-    /// ranged GETs) does, and the download overlaps the extraction. By default: `fetchBlob`, then
+    /// streamed GET) does, and the download overlaps the extraction. By default: `fetchBlob`, then
     /// its file. The caller verifies the digest while reading.
     ///
     /// Throws `StoreError.blobMissing` when the entry's blob is gone, `StoreError.blobUnreadable`

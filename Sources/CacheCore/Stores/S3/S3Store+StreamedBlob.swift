@@ -3,7 +3,7 @@ import CacheRetry
 import CacheS3
 
 extension S3Store {
-    /// Streams the blob into `body` as its ranges arrive (see `StreamedDownload`): the restore
+    /// Streams the blob into `body` as it arrives (see `StreamedDownload`): the restore
     /// extracts while it downloads, with at most `StreamedDownload.maximumHeldBytes` in memory,
     /// never a temporary file.
     ///
@@ -32,7 +32,7 @@ extension S3Store {
                 try await group.waitForAll()
                 return result
             } catch {
-                // Read before the cancel, which fails the ranges in flight with CancellationError.
+                // Read before the cancel, which fails the GET in flight with CancellationError.
                 let failure = download.failure
                 group.cancelAll()
                 if let failure { throw StoreError.blobUnreadable(failure) }
