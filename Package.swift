@@ -46,7 +46,7 @@ let package = Package(
         // What the Linux build would otherwise take from full Foundation (and ICU) in place of FoundationEssentials.
         .target(name: "EssentialsCompat"),
         .target(name: "CacheKeys", dependencies: ["CacheEncoding", "EssentialsCompat", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", "CSystemCalls", "CacheEncoding", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CacheArchive", dependencies: ["CArchive", "CZstd", "CZlib", "CSystemCalls", "CacheEncoding", "EssentialsCompat", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CacheRetry"),
         .target(
             name: "CacheS3",

@@ -1,14 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import EssentialsCompat
 
-/// A fixed set of buffers passed between two threads: the decompressing thread fills free
-/// buffers and queues them full; the extracting thread takes full ones and gives them back. The
-/// pool is bounded, so a fast producer waits instead of growing memory, and nothing is copied.
+/// A fixed set of buffers passed between two threads: a producer (the reading thread, or the
+/// decompressing thread) fills free buffers and queues them full; its consumer (the decompressing
+/// thread, or the extracting thread) takes full ones and gives them back. The pool is bounded, so
+/// a fast producer waits instead of growing memory, and nothing is copied.
 final class BlockQueue: @unchecked Sendable {
     struct Block {
         let pointer: UnsafeMutableRawPointer
@@ -22,31 +17,23 @@ final class BlockQueue: @unchecked Sendable {
     /// Set by the producer after its last block (or a failure); set by the consumer to stop it early.
     private var producerDone = false
     private var consumerGone = false
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
+    /// Guards everything above. Producer and consumer wait on it for different things, so every
+    /// change wakes them all.
+    private let changed = ThreadCondition()
 
     init(blocks: Int, blockSize: Int) {
         self.blockSize = blockSize
         all = (0..<blocks).map { _ in UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 64) }
         free = all
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
     }
 
     deinit {
         for pointer in all { pointer.deallocate() }
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
     }
 
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
-    }
-
-    private func wait() { pthread_cond_wait(&changed, &mutex) }
-    private func signal() { pthread_cond_broadcast(&changed) }
+    private func locked<T>(_ body: () -> T) -> T { changed.withLock(body) }
+    private func wait() { changed.wait() }
+    private func signal() { changed.broadcast() }
 
     // MARK: producer
 

@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 /// A lock with a condition variable, for a thread that must wait for another outside Swift
-/// concurrency (a reader blocked until a download delivers more bytes).
+/// concurrency (a reader blocked until a download delivers more bytes, a decompressing thread
+/// waiting for a free buffer).
 ///
 /// It stands in for Foundation's `NSCondition`, which FoundationEssentials does not have: using
 /// that one would link full Foundation and ICU back into the Linux release binary. The pthread
@@ -39,6 +40,10 @@ public final class ThreadCondition: @unchecked Sendable {
 
     /// Wakes one waiting thread, if any.
     public func signal() { pthread_cond_signal(condition) }
+
+    /// Wakes every waiting thread: for waiters that wait for different things on one condition
+    /// (a producer for room, a consumer for data), where waking one might wake the wrong one.
+    public func broadcast() { pthread_cond_broadcast(condition) }
 
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()

@@ -6,17 +6,14 @@ import TestSupport
 /// container credentials endpoint that hand out numbered credentials. Stopped by `stop()`, or by
 /// the script itself when this process goes away (it serves until its stdin closes).
 final class CredentialsServer: @unchecked Sendable {
-    let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let server: LoopbackScript
+    var port: Int { server.port }
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("support/credentials-server.py").path
 
-    private init(port: Int, process: Process, input: Pipe) {
-        self.port = port
-        self.process = process
-        self.input = input
+    private init(server: LoopbackScript) {
+        self.server = server
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
@@ -27,26 +24,12 @@ final class CredentialsServer: @unchecked Sendable {
     ///   - token: the `Authorization` the container endpoint requires.
     ///   - expiresIn: seconds from now that each handed-out set is valid.
     static func start(token: String? = nil, expiresIn: Int = 3600) async throws -> CredentialsServer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--expires-in", String(expiresIn)] + (token.map { ["--token", $0] } ?? [])
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let line = await readLine(output.fileHandleForReading)
-        guard line.hasPrefix("ready "), let port = Int(line.dropFirst("ready ".count)) else {
-            try? input.fileHandleForWriting.close()
-            throw FixtureError("credentials-server.py did not start: '\(line)'")
-        }
-        return CredentialsServer(port: port, process: process, input: input)
+        let arguments = ["--expires-in", String(expiresIn)] + (token.map { ["--token", $0] } ?? [])
+        return CredentialsServer(server: try await LoopbackScript.start(["python3", script] + arguments))
     }
 
     func stop() async {
-        try? input.fileHandleForWriting.close()
-        for _ in 0 ..< 100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        await server.stop()
     }
 
     /// How many token PUTs, metadata credentials and container credentials it answered.

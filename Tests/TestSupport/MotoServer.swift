@@ -11,14 +11,11 @@ import Testing
 public final class MotoServer: @unchecked Sendable {
     @TaskLocal public static var current: MotoServer?
 
-    public let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let server: LoopbackScript
+    public var port: Int { server.port }
 
-    private init(port: Int, process: Process, input: Pipe) {
-        self.port = port
-        self.process = process
-        self.input = input
+    private init(server: LoopbackScript) {
+        self.server = server
     }
 
     public var endpoint: String { "http://127.0.0.1:\(port)" }
@@ -37,36 +34,14 @@ public final class MotoServer: @unchecked Sendable {
             throw FixtureError("moto_server is not on PATH: the S3 tests need it (pip install 'moto[server]'); they do not skip")
         }
         let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, String(port)]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let server = MotoServer(port: port, process: process, input: input)
-        let line = await TestSupport.readLine(output.fileHandleForReading)
-        guard line == "ready" else {
-            await server.stop()
-            let reason = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw FixtureError("moto_server did not start on port \(port): \(reason)")
-        }
-        return server
+        // Up to 10 s to stop: the script kills moto and waits for it, so the port is free after.
+        return MotoServer(server: try await LoopbackScript.start(["bash", script, String(port)], port: port, stopWithin: .seconds(10)))
     }
 
     /// Closes the script's stdin (it then kills moto and waits for it) and waits up to 10 s for the
     /// script to exit; a script that is stuck is killed.
     public func stop() async {
-        try? input.fileHandleForWriting.close()
-        for _ in 0 ..< 200 where process.isRunning {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
+        await server.stop()
     }
 
     /// A port nobody listens on right now: bind port 0 and ask which one the kernel chose.

@@ -10,42 +10,24 @@ import TestSupport
 /// away (it serves until its stdin closes).
 final class FakeRegistry: @unchecked Sendable {
     static let token = "bkaj_registry-test-token-0123456789"
-    let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let server: LoopbackScript
+    var port: Int { server.port }
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("support/fake_registry.py").path
 
-    private init(port: Int, process: Process, input: Pipe) {
-        self.port = port
-        self.process = process
-        self.input = input
+    private init(server: LoopbackScript) {
+        self.server = server
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)/v3" }
 
     static func start(store: String = "local_file") async throws -> FakeRegistry {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--token", token, "--store", store]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let line = await readLine(output.fileHandleForReading)
-        guard line.hasPrefix("ready "), let port = Int(line.dropFirst("ready ".count)) else {
-            try? input.fileHandleForWriting.close()
-            throw RegistryFixtureError(description: "fake_registry.py did not start: '\(line)'")
-        }
-        return FakeRegistry(port: port, process: process, input: input)
+        FakeRegistry(server: try await LoopbackScript.start(["python3", script, "--token", token, "--store", store]))
     }
 
     func stop() async {
-        try? input.fileHandleForWriting.close()
-        for _ in 0 ..< 100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        await server.stop()
     }
 
     func client(token: String = FakeRegistry.token, registry: String = "~") -> RegistryClient {
@@ -92,10 +74,6 @@ final class FakeRegistry: @unchecked Sendable {
         let response = try await S3HTTPClient.shared.execute(request, timeout: .seconds(10))
         return Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
     }
-}
-
-struct RegistryFixtureError: Error, CustomStringConvertible {
-    let description: String
 }
 
 /// Runs `body` with a fake registry that is always stopped.
