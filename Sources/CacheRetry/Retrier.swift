@@ -11,7 +11,7 @@ public struct Retrier: Sendable {
     public let policy: RetryPolicy
     private let clock: any RetryClock
     private let random: any RetryRandomSource
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
 
     /// - Parameter log: receives one line per retry, such as
     ///   `look up entry k failed: Connection reset by peer; attempt 2/5, retrying in 737ms`.

@@ -230,6 +230,10 @@ public struct S3TransferOptions: Sendable, Equatable {
     /// `StreamedDownload`), and a GET cut off is resumed from its first missing byte. Tests set a
     /// small size to cut an object into many ranges.
     public internal(set) var downloadRangeSize: Int64?
+    /// A streamed GET whose retries are spent while it still made this much progress since they
+    /// began gets a fresh set (see `StreamedDownload`): the size of the ranges that each had
+    /// retries of their own before a restore became one GET. Tests set a small size.
+    public internal(set) var freshRetriesAfter: Int64 = 64 * 1024 * 1024
 
     public static let minimumPartSize: Int64 = 5 * 1024 * 1024
     public static let maximumParts: Int64 = 10_000

@@ -19,8 +19,11 @@ import NIOCore
 ///
 /// Each GET is one call, retried on its own by the retrier. A retry resumes at the first byte
 /// not received yet (a ranged GET of the rest): the bytes already received may already be with
-/// the reader, which cannot give them back. A GET that still fails fails the whole download:
-/// `run` throws its error and the reader's next `read` throws it too.
+/// the reader, which cannot give them back. A GET whose retries are spent while it still got the
+/// transfer options' `freshRetriesAfter` bytes further gets a fresh set (`Retrier.runResuming`):
+/// a link that drops now and then does not fail a 2 GB restore that a 100 MB one survives. A GET
+/// that still fails fails the whole download: `run` throws its error and the reader's next `read`
+/// throws it too.
 ///
 /// Use: start `run` in a task, read with `read(into:)` on a thread that may block, and call
 /// `stop` when the reader gives up early.
@@ -35,6 +38,7 @@ public final class StreamedDownload: @unchecked Sendable {
     let rangeSize: Int64
     let rangeCount: Int
     let heldLimit: Int
+    let freshRetriesAfter: Int64
     private let client: S3Client
     private let retrier: Retrier
 
@@ -62,6 +66,7 @@ public final class StreamedDownload: @unchecked Sendable {
         self.size = size
         self.retrier = retrier
         self.heldLimit = heldLimit
+        freshRetriesAfter = Swift.max(1, client.transfer.freshRetriesAfter)
         rangeSize = Swift.max(1, Swift.min(client.transfer.downloadRangeSize ?? size, size))
         rangeCount = size == 0 ? 0 : Int((size - 1) / rangeSize + 1)
     }
@@ -95,7 +100,7 @@ public final class StreamedDownload: @unchecked Sendable {
         let length = Swift.min(rangeSize, size - offset)
         let whole = rangeCount == 1
         let operation = whole ? "download \(key) (\(size) bytes)" : "download part \(index + 1)/\(rangeCount) of \(key)"
-        try await retrier.run(operation) {
+        try await retrier.runResuming(operation, progress: { self.condition.withLock { self.received } }, freshAfter: freshRetriesAfter) {
             let done = self.condition.withLock { self.received } - offset
             // The rest of an interrupted plain GET is a ranged one.
             try await self.client.getRange(key, offset: offset + done, length: length - done, ranged: !whole || done > 0) { piece, _ in

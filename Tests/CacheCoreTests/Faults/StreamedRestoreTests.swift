@@ -32,11 +32,12 @@ extension FaultInjection {
             let retries: [String]
         }
 
-        static func restore(_ job: FaultJob, through proxy: FaultProxy) async throws -> Restored {
+        static func restore(_ job: FaultJob, through proxy: FaultProxy,
+                            transfer: S3TransferOptions = TransferCalls.downloadTransfer(concurrency: 3)) async throws -> Restored {
             let environment = job.environment(endpoint: proxy.endpoint, key: "deps-v1", failOnError: false)
             let configuration = try #require(try ConfigurationLoader.load(environment))
             let caches = try ResolvedCache.resolveAll(configuration, environment: environment)
-            let store = try job.bucket.store(through: proxy, transfer: TransferCalls.downloadTransfer(concurrency: 3))
+            let store = try job.bucket.store(through: proxy, transfer: transfer)
             let recorded = RecordedRetrier(.restore)
             let context = JobContext(environment: environment, store: store, log: CapturedLog().log, retrier: recorded.retrier)
             let result = await Restorer(context: context, mayWrite: true).restore(caches[0])
@@ -72,6 +73,24 @@ extension FaultInjection {
             #expect(!requests.contains { $0.call == .getBlob }, "a blob of several ranges is never one plain GET")
             #expect(restored.waits == PolicyWaits.restore(1))
             #expect(restored.retries.count == 1 && restored.retries[0].contains("download part 2/5"), "\(restored.retries)")
+        }
+
+        /// The default: the blob is one GET. Cut seven times, more than the restore policy's five
+        /// attempts, it still finishes, because it got further each time (fresh attempts once a set
+        /// is spent with progress; the test counts any progress, the default 64 MiB).
+        @Test func aGETCutMoreTimesThanItsAttemptsFinishesWhileItGetsFurther() async throws {
+            let job = try await Self.seededJob()
+            var transfer = S3TransferOptions()
+            transfer.freshRetriesAfter = 1
+            let rules = [FaultRule(.getBlob, .cutBody, times: 1), FaultRule(.getBlobRange, .cutBody, times: 6)]
+            let (restored, requests) = try await job.bucket.withProxy(rules) { proxy in
+                (try await Self.restore(job, through: proxy, transfer: transfer), proxy.requests)
+            }
+            #expect(restored.result.outcome == .exact(matchedKey: "deps-v1"), "\(restored.result.outcome)")
+            #expect(FileManager.default.contents(atPath: job.scratch.path + "/checkout/deps/noise.bin") == Data(noise(300_000, seed: 11)))
+            #expect(requests.filter { $0.call == .getBlob }.count == 1, "one plain GET, then the rest as ranges")
+            #expect(requests.filter { $0.call == .getBlobRange }.count == 7, "six cut resumptions and the last one")
+            #expect(restored.retries.contains { $0.contains("so it starts again with 5 fresh attempts") }, "\(restored.retries)")
         }
 
         @Test func aRangeThatKeepsFailingFailsTheRestoreAndLeavesTheOldTree() async throws {
