@@ -180,11 +180,9 @@ final class HashingFileInput: @unchecked Sendable {
 
         var isCompressed: Bool?
         var frameRemainder = 0
-        var last: UnsafeMutableRawPointer?
-        defer { if let last { compressed.recycle(last) } }
         while let block = compressed.takeFull() {
-            if let last { compressed.recycle(last) }
-            last = block.pointer
+            // zstd keeps no reference to its input once a call has consumed it.
+            defer { compressed.recycle(block.pointer) }
             let input = UnsafeRawBufferPointer(start: block.pointer, count: block.count)
             if isCompressed == nil {
                 isCompressed = input.count >= 4 && Array(input.prefix(4)) == Self.zstdMagic

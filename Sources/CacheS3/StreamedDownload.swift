@@ -29,8 +29,8 @@ import NIOCore
 /// `stop` when the reader gives up early.
 public final class StreamedDownload: @unchecked Sendable {
     /// The most bytes received and not yet read, give or take one piece of a response: enough to
-    /// hide the round trip of the next range's request; a restore from S3 then peaks at about
-    /// 55 MiB of memory, whatever the blob's size.
+    /// keep the extraction fed while the connection's flow control resumes the server; a restore
+    /// from S3 then peaks at about 45 MiB of memory, whatever the blob's size.
     public static let maximumHeldBytes = 8 * 1024 * 1024
 
     public let key: String
@@ -38,7 +38,6 @@ public final class StreamedDownload: @unchecked Sendable {
     let rangeSize: Int64
     let rangeCount: Int
     let heldLimit: Int
-    let freshRetriesAfter: Int64
     private let client: S3Client
     private let retrier: Retrier
 
@@ -66,7 +65,6 @@ public final class StreamedDownload: @unchecked Sendable {
         self.size = size
         self.retrier = retrier
         self.heldLimit = heldLimit
-        freshRetriesAfter = Swift.max(1, client.transfer.freshRetriesAfter)
         rangeSize = Swift.max(1, Swift.min(client.transfer.downloadRangeSize ?? size, size))
         rangeCount = size == 0 ? 0 : Int((size - 1) / rangeSize + 1)
     }
@@ -100,7 +98,7 @@ public final class StreamedDownload: @unchecked Sendable {
         let length = Swift.min(rangeSize, size - offset)
         let whole = rangeCount == 1
         let operation = whole ? "download \(key) (\(size) bytes)" : "download part \(index + 1)/\(rangeCount) of \(key)"
-        try await retrier.runResuming(operation, progress: { self.condition.withLock { self.received } }, freshAfter: freshRetriesAfter) {
+        try await retrier.runResuming(operation, progress: { self.condition.withLock { self.received } }, freshAfter: client.transfer.freshRetriesAfter) {
             let done = self.condition.withLock { self.received } - offset
             // The rest of an interrupted plain GET is a ranged one.
             try await self.client.getRange(key, offset: offset + done, length: length - done, ranged: !whole || done > 0) { piece, _ in
