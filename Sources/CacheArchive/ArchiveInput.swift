@@ -27,6 +27,28 @@ public protocol ArchiveInput: Sendable {
     func stopReading()
 }
 
+/// An input that already holds its bytes in memory (a download's received pieces) and can lend
+/// them to the restore's threads instead of copying them out: the reading thread hashes a lent
+/// piece and the decompressing thread decodes it where it lies, then gives it back.
+public protocol LendingArchiveInput: ArchiveInput {
+    /// The next bytes, in order, blocking until some are there; nil at the end of the archive.
+    /// They stay valid, and count against the input's memory bound, until given back. Throws as
+    /// `read(into:)` does; the two may be mixed, each taking up where the other stopped.
+    func lend() throws -> LentBytes?
+}
+
+/// Bytes an input lends out: valid until `giveBack` is called, which must happen once, on any
+/// thread; a lender that was stopped ignores it.
+public struct LentBytes: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
+    public let giveBack: @Sendable () -> Void
+
+    public init(bytes: UnsafeRawBufferPointer, giveBack: @escaping @Sendable () -> Void) {
+        self.bytes = bytes
+        self.giveBack = giveBack
+    }
+}
+
 /// An archive in a local file. It is opened by the first read, on the extractor's thread, so an
 /// extraction checks its request before it touches the file; closed when the input goes.
 public final class FileArchiveInput: ArchiveInput, @unchecked Sendable {

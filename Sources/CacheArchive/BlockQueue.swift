@@ -4,10 +4,27 @@ import EssentialsCompat
 /// decompressing thread) fills free buffers and queues them full; its consumer (the decompressing
 /// thread, or the extracting thread) takes full ones and gives them back. The pool is bounded, so
 /// a fast producer waits instead of growing memory, and nothing is copied.
+///
+/// A producer may also queue bytes it was lent (a download's received pieces, see
+/// `LendingArchiveInput`): they take no buffer of the pool, their lender bounds them, and the
+/// consumer's `recycle` gives them back to it.
 final class BlockQueue: @unchecked Sendable {
     struct Block {
         let pointer: UnsafeMutableRawPointer
         var count: Int
+        /// Set for lent bytes: what `recycle` calls instead of freeing a buffer of the pool.
+        var giveBack: (@Sendable () -> Void)?
+
+        init(pointer: UnsafeMutableRawPointer, count: Int) {
+            self.pointer = pointer
+            self.count = count
+        }
+
+        init(lent: LentBytes) {
+            pointer = UnsafeMutableRawPointer(mutating: lent.bytes.baseAddress!)
+            count = lent.bytes.count
+            giveBack = lent.giveBack
+        }
     }
 
     let blockSize: Int
@@ -45,11 +62,17 @@ final class BlockQueue: @unchecked Sendable {
         }
     }
 
-    func putFull(_ block: Block) {
-        locked {
+    /// Queues a filled block; false (and the block recycled) when the consumer has gone away.
+    @discardableResult
+    func putFull(_ block: Block) -> Bool {
+        let queued = locked { () -> Bool in
+            guard !consumerGone else { return false }
             full.append(block)
             signal()
+            return true
         }
+        if !queued { recycle(block) }
+        return queued
     }
 
     /// Gives back a buffer that was taken but not filled.
@@ -77,9 +100,11 @@ final class BlockQueue: @unchecked Sendable {
         }
     }
 
-    func recycle(_ pointer: UnsafeMutableRawPointer) {
+    /// Gives a taken block back: to the pool, or to its lender.
+    func recycle(_ block: Block) {
+        if let giveBack = block.giveBack { return giveBack() }
         locked {
-            free.append(pointer)
+            free.append(block.pointer)
             signal()
         }
     }

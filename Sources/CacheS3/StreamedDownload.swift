@@ -25,12 +25,14 @@ import NIOCore
 /// that still fails fails the whole download: `run` throws its error and the reader's next `read`
 /// throws it too.
 ///
-/// Use: start `run` in a task, read with `read(into:)` on a thread that may block, and call
-/// `stop` when the reader gives up early.
+/// Use: start `run` in a task, read with `read(into:)` (or borrow the received pieces with
+/// `lend`, which saves a copy) on a thread that may block, and call `stop` when the reader gives
+/// up early.
 public final class StreamedDownload: @unchecked Sendable {
-    /// The most bytes received and not yet read, give or take one piece of a response: enough to
-    /// keep the extraction fed while the connection's flow control resumes the server; a restore
-    /// from S3 then peaks at about 45 MiB of memory, whatever the blob's size.
+    /// The most memory held for the reader (pieces received and not read yet, or lent and not
+    /// given back yet), give or take one piece of a response: enough to keep the extraction fed
+    /// while the connection's flow control resumes the server; a restore from S3 then peaks at
+    /// about 40 MiB of memory, whatever the blob's size.
     public static let maximumHeldBytes = 8 * 1024 * 1024
 
     public let key: String
@@ -43,8 +45,8 @@ public final class StreamedDownload: @unchecked Sendable {
 
     /// Guards everything below it; the reader waits on it for the next bytes.
     private let condition = ThreadCondition()
-    private var pieces = CircularBuffer<ByteBuffer>()
-    /// Bytes in `pieces`.
+    private var pieces = CircularBuffer<HeldPiece>()
+    /// The memory `pieces` keep alive (their `cost`).
     private var held = 0
     /// Bytes received so far, in order from the first: where a retry resumes.
     private var received: Int64 = 0
@@ -55,6 +57,8 @@ public final class StreamedDownload: @unchecked Sendable {
     private var roomWaiter: CheckedContinuation<Void, Never>?
     /// The most bytes held at once so far.
     private(set) var mostHeld = 0
+    /// The bytes held now: received and not read, or lent and not given back.
+    var heldNow: Int { condition.withLock { held } }
 
     /// The piece the reader took and has not copied out whole; the reader's own.
     private var piece: ByteBuffer?
@@ -109,17 +113,20 @@ public final class StreamedDownload: @unchecked Sendable {
 
     /// Hands a piece to the reader, then waits while too much is held.
     ///
-    /// The piece is copied into a buffer of its own size first: what the HTTP client hands over
-    /// is a slice of the buffer its parser reads into, and a held slice keeps that whole buffer
-    /// alive, so bytes held would not bound memory.
+    /// What the HTTP client hands over is a slice of the buffer it read from the socket, and a
+    /// held slice keeps that whole buffer alive; so a piece counts for its buffer's capacity, not
+    /// its own size. The client reads a body into buffers its pieces fill (64 KiB each, measured):
+    /// they are held as they are. A piece of a much larger buffer is copied into one of its own
+    /// size first, so bytes held bound memory either way.
     private func append(_ received: ByteBuffer) async throws {
-        var piece = ByteBufferAllocator().buffer(capacity: received.readableBytes)
-        piece.writeImmutableBuffer(received)
+        // An empty piece carries nothing, and a lent piece always has bytes.
+        guard received.readableBytes > 0 else { return }
+        let piece = HeldPiece(received)
         let full = condition.withLock { () -> Bool in
-            self.received += Int64(piece.readableBytes)
+            self.received += Int64(piece.buffer.readableBytes)
             guard !stopped else { return false }
             pieces.append(piece)
-            held += piece.readableBytes
+            held += piece.cost
             mostHeld = Swift.max(mostHeld, held)
             condition.signal()
             return held >= heldLimit
@@ -170,7 +177,7 @@ public final class StreamedDownload: @unchecked Sendable {
         while copied < buffer.count {
             if piece == nil || piece!.readableBytes == 0 {
                 guard let next = try nextPiece(waiting: copied == 0) else { break }
-                piece = next
+                piece = next.buffer
             }
             let count = Swift.min(piece!.readableBytes, buffer.count - copied)
             piece!.withUnsafeReadableBytes { bytes in
@@ -182,17 +189,54 @@ public final class StreamedDownload: @unchecked Sendable {
         return copied
     }
 
+    /// The next piece, lent where it lies instead of copied out (the restore's reading thread
+    /// hashes it and its decompressing thread decodes it there), or nil at the end of the object.
+    /// It counts as held until `giveBack` is called, so the bound on memory covers the pieces the
+    /// restore still works on. Takes up where `read(into:)` stopped.
+    ///
+    /// - Throws: as `read(into:)`.
+    public func lend() throws -> (bytes: UnsafeRawBufferPointer, giveBack: @Sendable () -> Void)? {
+        let lent: HeldPiece
+        if let rest = piece, rest.readableBytes > 0 {
+            // No longer counted as held: `read(into:)` took it.
+            lent = HeldPiece(rest, cost: 0)
+        } else {
+            guard let next = try nextPiece(waiting: true, counted: true) else { return nil }
+            lent = next
+        }
+        piece = nil
+        // The bytes stay where they are while their storage lives, and the closure keeps it alive.
+        let bytes = lent.buffer.withUnsafeReadableBytesWithStorageManagement { bytes, _ in bytes }
+        return (bytes, { [self] in
+            withExtendedLifetime(lent.buffer) {}
+            giveBack(lent.cost)
+        })
+    }
+
+    /// A lent piece's memory is free again.
+    private func giveBack(_ cost: Int) {
+        guard cost > 0 else { return }
+        condition.withLock {
+            // `stop` dropped every count.
+            guard !stopped else { return }
+            held -= cost
+            if held < heldLimit { wakeWriter() }
+        }
+    }
+
     /// The next piece; nil at the end of the object, or when nothing is there yet and `waiting`
-    /// is false.
-    private func nextPiece(waiting: Bool) throws -> ByteBuffer? {
+    /// is false. It stays `counted` as held (until given back), or no longer is.
+    private func nextPiece(waiting: Bool, counted: Bool = false) throws -> HeldPiece? {
         condition.lock()
         defer { condition.unlock() }
         while true {
             if let failed { throw failed }
             if stopped { throw CancellationError() }
             if let piece = pieces.popFirst() {
-                held -= piece.readableBytes
-                if held < heldLimit { wakeWriter() }
+                if !counted {
+                    held -= piece.cost
+                    if held < heldLimit { wakeWriter() }
+                }
                 return piece
             }
             if complete { return nil }
@@ -211,5 +255,29 @@ public final class StreamedDownload: @unchecked Sendable {
             condition.signal()
             wakeWriter()
         }
+    }
+}
+
+/// A received piece waiting for the reader, with the memory it keeps alive.
+private struct HeldPiece: Sendable {
+    let buffer: ByteBuffer
+    /// The bytes of the buffer's storage, which a slice keeps alive whole.
+    let cost: Int
+
+    init(_ buffer: ByteBuffer, cost: Int) {
+        self.buffer = buffer
+        self.cost = cost
+    }
+
+    /// A piece that would keep more than twice its size alive is copied into one of its own.
+    init(_ received: ByteBuffer) {
+        if received.storageCapacity <= 2 * received.readableBytes {
+            buffer = received
+        } else {
+            var copy = ByteBufferAllocator().buffer(capacity: received.readableBytes)
+            copy.writeImmutableBuffer(received)
+            buffer = copy
+        }
+        cost = buffer.storageCapacity
     }
 }

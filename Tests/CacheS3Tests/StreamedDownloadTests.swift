@@ -43,6 +43,57 @@ struct StreamedDownloadTests {
         }
     }
 
+    /// Reads the first `firstRead` bytes, then lends the rest on a thread of its own, as a
+    /// restore's reading thread does; keeps the last `outstanding` loans before giving each back.
+    func lendAll(_ download: StreamedDownload, firstRead: Int, outstanding: Int) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    var bytes = [UInt8](repeating: 0, count: firstRead)
+                    let got = try bytes.withUnsafeMutableBytes { try download.read(into: $0) }
+                    bytes.removeLast(firstRead - got)
+                    var loans: [@Sendable () -> Void] = []
+                    while let lent = try download.lend() {
+                        bytes += lent.bytes
+                        loans.append(lent.giveBack)
+                        if loans.count > outstanding { loans.removeFirst()() }
+                    }
+                    loans.forEach { $0() }
+                    return bytes
+                })
+            }
+        }
+    }
+
+    /// Lent pieces take up where a read stopped and come out whole and in order; a loan counts as
+    /// held until it is given back (so the limit bounds the pieces a restore still works on), and
+    /// when all are back nothing is counted any more.
+    @Test func lentPiecesComeOutWholeAndCountAsHeldUntilGivenBack() async throws {
+        let (download, bytes) = try await stored("lent", size: 10 * 64 * 1024 + 1000, heldLimit: 200_000)
+        async let fetched: Void = download.run()
+        let lent = try await lendAll(download, firstRead: 10, outstanding: 2)
+        try await fetched
+        #expect(lent == bytes)
+        #expect(download.heldNow == 0)
+        #expect(download.mostHeld <= 200_000 + 64 * 1024, "held at most \(download.mostHeld) bytes")
+    }
+
+    /// A loan given back after `stop` (the restore's threads finish with a piece after the
+    /// download was stopped) changes nothing.
+    @Test func aLoanGivenBackAfterStopChangesNothing() async throws {
+        let (download, _) = try await stored("lent-stopped", size: 5 * 64 * 1024, heldLimit: 1000)
+        let fetching = Task { try await download.run() }
+        let lent = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try download.lend() }) }
+        }
+        let loan = try #require(lent)
+        #expect(download.heldNow > 0)
+        download.stop()
+        loan.giveBack()
+        #expect(download.heldNow == 0)
+        await #expect(throws: CancellationError.self) { try await fetching.value }
+    }
+
     /// A reader slower than the download (small reads) with a limit of 100 kB: the download waits
     /// for it instead of holding the object, and the bytes still come out whole and in order.
     @Test func theBytesComeOutWholeAndInOrderWithAtMostTheLimitHeld() async throws {

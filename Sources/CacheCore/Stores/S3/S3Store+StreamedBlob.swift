@@ -42,13 +42,17 @@ extension S3Store {
     }
 }
 
-/// A streamed download as the extractor's input.
-struct StreamedBlobInput: ArchiveInput {
+/// A streamed download as the extractor's input, which lends the pieces it received.
+struct StreamedBlobInput: LendingArchiveInput {
     let download: StreamedDownload
     let name: String
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try download.read(into: buffer)
+    }
+
+    func lend() throws -> LentBytes? {
+        try download.lend().map { LentBytes(bytes: $0.bytes, giveBack: $0.giveBack) }
     }
 
     func stopReading() {
