@@ -142,43 +142,49 @@ final class HashingFileInput: @unchecked Sendable {
         defer { compressed.finishProducing() }
         var hasher = SHA256()
         var atEnd = false
-        var wanted = Self.zstdMagic.count
+        var isFirst = true
         let lending = source as? any LendingArchiveInput
         do {
             while !atEnd {
-                if let lending, wanted == 1 {
-                    guard let lent = try lending.lend() else { break }
-                    hasher.update(bufferPointer: lent.bytes)
-                    compressedBytes.add(Int64(lent.bytes.count), ordering: .relaxed)
-                    guard compressed.putFull(.init(lent: lent)) else { return }
-                    continue
+                let next: BlockQueue.Block?
+                if let lending, !isFirst {
+                    next = try lending.lend().map(BlockQueue.Block.init(lent:))
+                } else {
+                    guard let free = compressed.takeFree() else { return }
+                    next = try fill(free, wanting: isFirst ? Self.zstdMagic.count : 1, atEnd: &atEnd)
                 }
-                guard let block = compressed.takeFree() else { return }
-                var filled = 0
-                do {
-                    repeat {
-                        let got = try source.read(into: UnsafeMutableRawBufferPointer(start: block + filled, count: Self.blockSize - filled))
-                        filled += got
-                        atEnd = got == 0
-                    } while filled < wanted && !atEnd
-                } catch {
-                    compressed.returnUnused(block)
-                    throw error
-                }
-                wanted = 1
-                guard filled > 0 else {
-                    compressed.returnUnused(block)
-                    break
-                }
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: block, count: filled))
-                compressedBytes.add(Int64(filled), ordering: .relaxed)
-                guard compressed.putFull(.init(pointer: block, count: filled)) else { return }
+                isFirst = false
+                guard let next else { break }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: next.pointer, count: next.count))
+                compressedBytes.add(Int64(next.count), ordering: .relaxed)
+                guard compressed.putFull(next) else { return }
             }
         } catch {
             if !stoppedEarly.load(ordering: .acquiring) { failure = error }
             return
         }
         digest = hasher.finalize().hexString
+    }
+
+    /// Reads into a free block of the pool what the source has (at least `wanted` bytes, unless
+    /// it ends first); nil, with the block given back, when there was nothing left to read.
+    private func fill(_ block: UnsafeMutableRawPointer, wanting wanted: Int, atEnd: inout Bool) throws -> BlockQueue.Block? {
+        var filled = 0
+        do {
+            repeat {
+                let got = try source.read(into: UnsafeMutableRawBufferPointer(start: block + filled, count: Self.blockSize - filled))
+                filled += got
+                atEnd = got == 0
+            } while filled < wanted && !atEnd
+        } catch {
+            compressed.returnUnused(block)
+            throw error
+        }
+        guard filled > 0 else {
+            compressed.returnUnused(block)
+            return nil
+        }
+        return .init(pointer: block, count: filled)
     }
 
     // MARK: the decompressing thread

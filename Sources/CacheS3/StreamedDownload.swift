@@ -219,9 +219,15 @@ public final class StreamedDownload: @unchecked Sendable {
         condition.withLock {
             // `stop` dropped every count.
             guard !stopped else { return }
-            held -= cost
-            if held < heldLimit { wakeWriter() }
+            release(cost)
         }
+    }
+
+    /// Stops counting `cost` bytes as held, and lets a download that waits for room go on once
+    /// there is room. Call with the lock held.
+    private func release(_ cost: Int) {
+        held -= cost
+        if held < heldLimit { wakeWriter() }
     }
 
     /// The next piece; nil at the end of the object, or when nothing is there yet and `waiting`
@@ -233,10 +239,7 @@ public final class StreamedDownload: @unchecked Sendable {
             if let failed { throw failed }
             if stopped { throw CancellationError() }
             if let piece = pieces.popFirst() {
-                if !counted {
-                    held -= piece.cost
-                    if held < heldLimit { wakeWriter() }
-                }
+                if !counted { release(piece.cost) }
                 return piece
             }
             if complete { return nil }
