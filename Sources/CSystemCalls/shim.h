@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -33,4 +34,10 @@ static inline int swift_cache_start_writeback(int fd, long long offset, long lon
     (void)fd; (void)offset; (void)count;
     return 0;
 #endif
+}
+
+/// UTIME_NOW, for a `timespec` given to futimens: "this time, set it to now". A macro, which Swift
+/// does not import.
+static inline long swift_cache_utime_now(void) {
+    return UTIME_NOW;
 }
