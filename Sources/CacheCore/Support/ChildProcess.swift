@@ -55,8 +55,7 @@ struct ChildProcess {
         // Whatever it started and left running in its group ends with it.
         kill(-pid, SIGKILL)
 
-        let errorOutput = FileManager.default.contents(atPath: errorPath)
-            .map { String(decoding: $0.prefix(2000), as: UTF8.self) } ?? ""
+        let errorOutput = start(ofFile: errorPath, count: 2000)
         if timedOut.load(ordering: .relaxed) { return ChildProcess(status: nil, errorOutput: errorOutput) }
         let signal = raw & 0x7F
         return ChildProcess(status: signal == 0 ? (raw >> 8) & 0xFF : 128 + signal, errorOutput: errorOutput)
@@ -94,6 +93,23 @@ struct ChildProcess {
         case .success(let pid): return pid
         case .failure(let error): throw FileSystemError(path: executable, code: POSIXErrorCode(rawValue: error.code) ?? .EIO)
         }
+    }
+
+    /// The first `count` bytes of a file as text, read without the rest: a helper gone wrong may
+    /// have written gigabytes to its stderr before the timeout ended it.
+    private static func start(ofFile path: String, count: Int) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return "" }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, count - filled) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            filled += got
+        }
+        return String(decoding: bytes.prefix(filled), as: UTF8.self)
     }
 
     /// The raw wait status of `pid`, retried across EINTR.
