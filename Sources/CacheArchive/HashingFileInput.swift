@@ -13,15 +13,14 @@ import Musl
 import Darwin
 #endif
 
-/// The source libarchive reads a cache archive from, and the first two of the three threads of
-/// a restore.
+/// The source libarchive reads a cache archive from, and the first two threads of a restore.
 ///
 /// A reading thread reads the compressed archive from its `ArchiveInput` (a file, or a download
 /// that delivers its bytes as they arrive) and hashes every byte of it (to the end, past the end
 /// of the tar stream, so the digest covers the whole archive exactly once and the caller can
 /// compare it with the expected one). A decompressing thread decodes those blocks' zstd frames
-/// into a second small pool of buffers. libarchive, on the extracting thread, parses tar and
-/// writes files from those. Hashing, decompression and file writes then run at once, as
+/// into a second small pool of buffers. libarchive, on the extracting thread, parses tar from
+/// those (and `ParallelFileWriter`'s workers create the small files). Hashing, decompression and file writes then run at once, as
 /// `zstd -dc | tar -x` runs its two processes, with memory bounded by the two pools; on its own,
 /// the hash took half of the decompressing thread's time (a restore of incompressible content
 /// waited for it). An archive that does not start with zstd's magic number is passed through as
