@@ -234,9 +234,9 @@ final class EntryExtractor {
             return
         }
         let isHardLink = archive_entry_hardlink(entry) != nil
-        let isNewPath = seenPaths.insert(Self.hash(of: target)).inserted
-        if isNewPath && !isHardLink && canWriteInParallel(entry, at: target, size: size) {
-            try writeInParallel(entry, to: target, size: size, shownName: shownName)
+        let isNewPath = seenPaths.insert(Self.hash(of: target[...])).inserted
+        if isNewPath && !isHardLink, let directory = directoryForWorkers(entry, at: target, size: size) {
+            try writeInParallel(entry, to: target, in: directory, size: size, shownName: shownName)
             extractedMembers.insert(member.name)
             return
         }
@@ -296,36 +296,42 @@ final class EntryExtractor {
 
     /// A path's hash, over its bytes at once (hashing an array of bytes one
     /// element at a time costs a restore of 40,000 files a noticeable 1 %).
-    private static func hash(of path: PathBytes) -> Int {
+    private static func hash(of path: ArraySlice<UInt8>) -> Int {
         var hasher = Hasher()
         path.withUnsafeBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
     }
 
-    /// Whether a new path's entry can go to the workers: a plain file, small,
-    /// not sparse, with no set-id or sticky bit (libarchive's checks for those
-    /// stay with libarchive), in a directory this extraction created.
-    private func canWriteInParallel(_ entry: OpaquePointer, at target: PathBytes, size: Int64) -> Bool {
+    /// The directory of a new path's entry that can go to the workers, or nil
+    /// when libarchive must write it: a plain file, small, not sparse, with no
+    /// set-id or sticky bit (libarchive's checks for those stay with
+    /// libarchive), in a directory this extraction created.
+    private func directoryForWorkers(_ entry: OpaquePointer, at target: PathBytes, size: Int64) -> ArraySlice<UInt8>? {
         guard archive_entry_filetype(entry) == EntryType.regular,
               size >= 0, size <= Self.largestParallelFile,
               archive_entry_sparse_count(entry) == 0,
               archive_entry_perm(entry) & ~0o777 == 0,
-              let slash = target.lastIndex(of: PathBytesSyntax.slash) else { return false }
-        return createdDirectories.contains(Array(target[..<slash]))
+              let slash = target.lastIndex(of: PathBytesSyntax.slash) else { return nil }
+        let directory = target[..<slash]
+        return createdDirectories.contains(Array(directory)) ? directory : nil
     }
 
     /// Copies a small file's bytes out of the stream and hands the file to
     /// the workers.
-    private func writeInParallel(_ entry: OpaquePointer, to target: PathBytes, size: Int64, shownName: String) throws(ArchiveError) {
+    private func writeInParallel(_ entry: OpaquePointer, to target: PathBytes, in directory: ArraySlice<UInt8>,
+                                 size: Int64, shownName: String) throws(ArchiveError) {
         let contents = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size), alignment: 1)
         var filled = 0
+        // A gap, or a short end, reads as zeros, as libarchive's disk writer leaves it.
+        func zeroFill(upTo end: Int) {
+            (contents.baseAddress! + filled).initializeMemory(as: UInt8.self, repeating: 0, count: end - filled)
+        }
         do throws(ArchiveError) {
             try forEachDataBlock(of: shownName) { (block, length, offset) throws(ArchiveError) in
                 guard offset >= filled, offset + Int64(length) <= size else {
                     throw ArchiveError(.malformedArchive, "archive \(input.name) has data outside the size of entry \(shownName); it is corrupt or hostile and was not used")
                 }
-                // A gap reads as zeros, as libarchive's disk writer leaves it.
-                (contents.baseAddress! + filled).initializeMemory(as: UInt8.self, repeating: 0, count: Int(offset) - filled)
+                zeroFill(upTo: Int(offset))
                 if length > 0 { (contents.baseAddress! + Int(offset)).copyMemory(from: block!, byteCount: length) }
                 filled = Int(offset) + length
             }
@@ -333,11 +339,10 @@ final class EntryExtractor {
             contents.deallocate()
             throw error
         }
-        if filled < contents.count {
-            (contents.baseAddress! + filled).initializeMemory(as: UInt8.self, repeating: 0, count: contents.count - filled)
-        }
+        zeroFill(upTo: contents.count)
         try fileWriter.write(ParallelFileWriter.File(
             path: target.map { CChar(bitPattern: $0) } + [0],
+            directoryHash: Self.hash(of: directory),
             permissions: mode_t(archive_entry_perm(entry)),
             times: Self.times(of: entry),
             contents: contents))

@@ -20,10 +20,10 @@ import Darwin
 /// of the tar stream, so the digest covers the whole archive exactly once and the caller can
 /// compare it with the expected one). A decompressing thread decodes those blocks' zstd frames
 /// into a second small pool of buffers. libarchive, on the extracting thread, parses tar from
-/// those (and `ParallelFileWriter`'s workers create the small files). Hashing, decompression and file writes then run at once, as
-/// `zstd -dc | tar -x` runs its two processes, with memory bounded by the two pools; on its own,
-/// the hash took half of the decompressing thread's time (a restore of incompressible content
-/// waited for it). An archive that does not start with zstd's magic number is passed through as
+/// those (and `ParallelFileWriter`'s workers create the small files). Hashing, decompression and
+/// file writes then run at once, as `zstd -dc | tar -x` runs its two processes, with memory
+/// bounded by the two pools; on its own, the hash took half of the decompressing thread's time (a
+/// restore of incompressible content waited for it). An archive that does not start with zstd's magic number is passed through as
 /// it is (an uncompressed tar).
 ///
 /// A download (`LendingArchiveInput`) lends its received pieces instead of filling the first

@@ -30,6 +30,9 @@ final class ParallelFileWriter: @unchecked Sendable {
     struct File {
         /// NUL-terminated.
         let path: [CChar]
+        /// A hash of the file's directory: it picks the worker, so that files of one directory go
+        /// to one worker.
+        let directoryHash: Int
         /// The permission bits to set exactly, whatever the umask (as ARCHIVE_EXTRACT_PERM does).
         let permissions: mode_t
         /// Access and modification times; nil leaves the kernel's (libarchive does the same for
@@ -123,12 +126,9 @@ final class ParallelFileWriter: @unchecked Sendable {
         }
     }
 
-    /// The worker for a file: the one its directory's name picks.
+    /// The worker for a file: the one its directory picks.
     private func lane(of file: File) -> Int {
-        let end = file.path.lastIndex(of: CChar(UInt8(ascii: "/"))) ?? 0
-        var hasher = Hasher()
-        file.path.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[..<end])) }
-        return Int(UInt(bitPattern: hasher.finalize()) % UInt(workerCount))
+        Int(UInt(bitPattern: file.directoryHash) % UInt(workerCount))
     }
 
     private func work(lane index: Int) {

@@ -172,6 +172,7 @@ import Testing
         let contents = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
         contents.copyBytes(from: bytes)
         return ParallelFileWriter.File(
-            path: path.utf8CString.map { $0 }, permissions: 0o644, times: nil, contents: contents)
+            path: path.utf8CString.map { $0 }, directoryHash: (path as NSString).deletingLastPathComponent.hashValue,
+            permissions: 0o644, times: nil, contents: contents)
     }
 }
