@@ -11,7 +11,9 @@ public struct ArchiveOptions: Sendable, Hashable {
     /// higher levels for a fraction of the CPU, which suits caches that are
     /// written often and read often.
     public var compressionLevel: Int = 3
-    /// zstd worker threads; 0 compresses on the calling thread only.
+    /// zstd worker threads; 0 compresses on the calling thread only. At most
+    /// four are used, so that a save's memory does not grow with the cores
+    /// (`ParallelFrameCompressor.maximumWorkers`).
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// With `.inside`, a link whose target leaves its cache path fails the
     /// save: a restore under the same policy would refuse it.

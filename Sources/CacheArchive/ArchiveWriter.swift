@@ -125,10 +125,11 @@ public enum ArchiveWriter {
         guard archive_write_set_format_pax(archive) == ARCHIVE_OK else {
             throw ArchiveError(.io, "cannot set up pax output for \(outputPath): \(LibArchive.message(archive))")
         }
-        // Hand the output callback 1 MiB blocks, and do not pad the last
-        // block: padding would only add zeros to compress.
-        archive_write_set_bytes_per_block(archive, 1 << 20)
-        archive_write_set_bytes_in_last_block(archive, 1)
+        // No blocking: libarchive hands every header and piece of file data
+        // straight to the output, which gathers them into its compression
+        // chunks anyway, instead of first copying all of it into a block of
+        // its own; and it pads nothing at the end (zeros only to compress).
+        archive_write_set_bytes_per_block(archive, 0)
     }
 
     private static func identity(of fd: Int32, path: String) throws(ArchiveError) -> (dev: UInt64, ino: UInt64) {
@@ -139,13 +140,15 @@ public enum ArchiveWriter {
         return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 
-    /// Turns a libarchive status below WARN into an error, preferring the
-    /// errno of our own write callback, which says what actually went wrong.
+    /// Turns a libarchive status below WARN into an error, preferring what
+    /// our own write callback knows (its errno, a cancellation, zstd's error),
+    /// which says what actually went wrong.
     static func check(_ status: Int32, _ archive: OpaquePointer, _ output: HashingFileOutput, _ what: String) throws(ArchiveError) {
         guard status < ARCHIVE_WARN else { return }
         if let code = output.failure {
             throw ArchiveError(.io, "\(what): writing \(output.path) failed: \(POSIX.errorText(code))")
         }
+        if let cancellation = output.cancellation { throw cancellation }
         if let problem = output.compressionFailure {
             throw ArchiveError(.io, "\(what): zstd compression failed: \(problem)")
         }

@@ -53,15 +53,20 @@ final class HashingFileOutput {
             compressionFailure = compressor.compress(UnsafeRawBufferPointer(start: nil, count: 0), end: true,
                                                      isCancelled: isCancelled, emit: writeCompressed)
         }
-        if compressionFailure == ZstdStreamCompressor.cancelled {
-            throw ArchiveError(.cancelled, "cancelled; the partial archive \(path) is removed")
-        }
+        if let cancellation { throw cancellation }
         if let failure {
             throw ArchiveError(.io, "cannot finish archive \(path): writing it failed: \(POSIX.errorText(failure))")
         }
         if let compressionFailure {
             throw ArchiveError(.io, "cannot finish archive \(path): zstd compression failed: \(compressionFailure)")
         }
+    }
+
+    /// The error for a compression stopped because the job was cancelled (nil if it was not):
+    /// libarchive sees only a failed write, which must not be reported as an I/O error.
+    var cancellation: ArchiveError? {
+        compressionFailure == ZstdStreamCompressor.cancelled
+            ? ArchiveError(.cancelled, "cancelled; the partial archive \(path) is removed") : nil
     }
 
     private func writeCompressed(_ buffer: UnsafeRawBufferPointer) -> Bool {

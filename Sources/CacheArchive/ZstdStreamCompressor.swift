@@ -9,7 +9,7 @@ import CZstd
 /// The output is what libarchive wrote before: one zstd frame (without
 /// zstd's optional content checksum, as libarchive wrote it; the whole file
 /// is covered by SHA-256 anyway) holding the tar stream. Where libzstd has
-/// no threads, `ParallelFrameCompressor` writes one frame per 4 MiB chunk.
+/// no threads, `ParallelFrameCompressor` writes one frame per 2 MiB chunk.
 final class ZstdStreamCompressor {
     /// Job size for worker threads: zstd's minimum is 512 KiB; 1 MiB jobs
     /// keep two workers busy with little memory and no measurable loss of ratio.
@@ -20,12 +20,17 @@ final class ZstdStreamCompressor {
     /// Set when libzstd refused worker threads (a build without them): chunks become frames of
     /// their own, compressed on several cores by us.
     private var parallel: ParallelFrameCompressor?
+    /// The workers of `parallel`, for the tests.
+    var parallelWorkers: Int? { parallel?.workerCount }
     private let output = UnsafeMutableRawPointer.allocate(byteCount: ZstdStreamCompressor.outputCapacity, alignment: 64)
 
     /// - Parameters:
     ///   - level: zstd level, already checked to be in 1...22.
-    ///   - threads: worker threads; 0 compresses on the calling thread.
-    init(level: Int, threads: Int, forceOwnThreads: Bool = false) throws(ArchiveError) {
+    ///   - threads: worker threads; 0 compresses on the calling thread. At most
+    ///     `ParallelFrameCompressor.maximumWorkers` are used, so that memory does not grow with
+    ///     the machine's cores.
+    init(level: Int, threads requested: Int, forceOwnThreads: Bool = false) throws(ArchiveError) {
+        let threads = Swift.min(requested, ParallelFrameCompressor.maximumWorkers)
         guard let context = ZSTD_createCCtx() else {
             output.deallocate()
             throw ArchiveError(.io, "cannot start zstd compression: libzstd could not allocate a context (out of memory?)")
