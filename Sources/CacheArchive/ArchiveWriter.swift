@@ -142,9 +142,12 @@ public enum ArchiveWriter {
 
     /// Turns a libarchive status below WARN into an error, preferring what
     /// our own write callback knows (its errno, a cancellation, zstd's error),
-    /// which says what actually went wrong.
-    static func check(_ status: Int32, _ archive: OpaquePointer, _ output: HashingFileOutput, _ what: String) throws(ArchiveError) {
+    /// which says what actually went wrong. `what` is built only for an error:
+    /// this runs twice per entry.
+    static func check(_ status: Int32, _ archive: OpaquePointer, _ output: HashingFileOutput,
+                      _ what: @autoclosure () -> String) throws(ArchiveError) {
         guard status < ARCHIVE_WARN else { return }
+        let what = what()
         if let code = output.failure {
             throw ArchiveError(.io, "\(what): writing \(output.path) failed: \(POSIX.errorText(code))")
         }

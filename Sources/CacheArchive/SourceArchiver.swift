@@ -103,7 +103,8 @@ final class SourceArchiver {
     private func addEntry(
         _ entry: OpaquePointer, diskPath: PathBytes, type: mode_t, memberPath: PathBytes, resolver: OpaquePointer
     ) throws(ArchiveError) {
-        let shownDiskPath = PathBytesSyntax.display(diskPath)
+        // Built only for a message: most entries never need their name as text.
+        var shownDiskPath: String { PathBytesSyntax.display(diskPath) }
         guard type == EntryType.regular || type == EntryType.directory || type == EntryType.symlink else {
             warnings.append("skipped \(EntryType.describe(type)) \(shownDiskPath): only files, directories and symlinks are cached")
             return
@@ -153,7 +154,7 @@ final class SourceArchiver {
         try ArchiveWriter.check(status, archive, output, "cannot store \(shownDiskPath)")
         entries += 1
         if file >= 0 {
-            try copyContents(of: file, size: archive_entry_size(entry), shownPath: shownDiskPath)
+            try copyContents(of: file, size: archive_entry_size(entry), diskPath: diskPath)
         }
         try ArchiveWriter.check(archive_write_finish_entry(archive), archive, output, "cannot store \(shownDiskPath)")
     }
@@ -161,7 +162,7 @@ final class SourceArchiver {
     /// Opens the file and takes its size from the open descriptor, so the
     /// header matches what is read as closely as a live file system allows.
     private func openRegularFile(_ diskPath: PathBytes, entry: OpaquePointer) throws(ArchiveError) -> Int32 {
-        let shown = PathBytesSyntax.display(diskPath)
+        var shown: String { PathBytesSyntax.display(diskPath) }
         // O_NOFOLLOW and O_NONBLOCK: if the file was swapped for a symlink or
         // a FIFO since it was listed, fail instead of following or hanging.
         let fd = PathBytesSyntax.withCString(diskPath) { open($0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
@@ -177,7 +178,8 @@ final class SourceArchiver {
         return fd
     }
 
-    private func copyContents(of fd: Int32, size: Int64, shownPath: String) throws(ArchiveError) {
+    private func copyContents(of fd: Int32, size: Int64, diskPath: PathBytes) throws(ArchiveError) {
+        var shownPath: String { PathBytesSyntax.display(diskPath) }
         var remaining = size
         while true {
             // Asking for one byte more than expected at the end detects a
