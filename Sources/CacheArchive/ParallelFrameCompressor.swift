@@ -19,9 +19,10 @@ import EssentialsCompat
 ///
 /// Memory is fixed whatever the tree and the machine: at most `maximumWorkers` workers (the
 /// caller, `ZstdStreamCompressor`, asks for no more), each with its own compression context
-/// (1.3 MiB at level 3) and one spare buffer, and at most `workerCount + lookahead + 1` chunks (about 21 MiB in all on 2 cores, 31 MiB on 4 or more). A
-/// compressed chunk's buffer and its worker's spare trade places, so a frame that waits for its
-/// turn holds one buffer, and nothing is copied; once every buffer exists, nothing is allocated.
+/// (1.3 MiB at level 3) and one spare buffer, and at most `workerCount + lookahead + 1` chunks
+/// (about 21 MiB in all on 2 cores, 31 MiB on 4 or more). A compressed chunk's buffer and its
+/// worker's spare trade places, so a frame that waits for its turn holds one buffer, and nothing
+/// is copied; once every buffer exists, nothing is allocated.
 final class ParallelFrameCompressor: @unchecked Sendable {
     static let chunkSize = 2 << 20
     /// More workers would add a context and two buffers each (about 5 MiB) for little: at level 3

@@ -104,13 +104,13 @@ final class SourceArchiver {
         _ entry: OpaquePointer, diskPath: PathBytes, type: mode_t, memberPath: PathBytes, resolver: OpaquePointer
     ) throws(ArchiveError) {
         // Built only for a message: most entries never need their name as text.
-        var shownDiskPath: String { PathBytesSyntax.display(diskPath) }
+        var shownPath: String { PathBytesSyntax.display(diskPath) }
         guard type == EntryType.regular || type == EntryType.directory || type == EntryType.symlink else {
-            warnings.append("skipped \(EntryType.describe(type)) \(shownDiskPath): only files, directories and symlinks are cached")
+            warnings.append("skipped \(EntryType.describe(type)) \(shownPath): only files, directories and symlinks are cached")
             return
         }
         if UInt64(archive_entry_dev(entry)) == outputIdentity.dev && UInt64(archive_entry_ino64(entry)) == outputIdentity.ino {
-            warnings.append("skipped \(shownDiskPath): it is the archive being written; keep the archive outside the cache paths")
+            warnings.append("skipped \(shownPath): it is the archive being written; keep the archive outside the cache paths")
             return
         }
 
@@ -149,30 +149,30 @@ final class SourceArchiver {
 
         let status = archive_write_header(archive, entry)
         if status == ARCHIVE_WARN {
-            warnings.append("while storing \(shownDiskPath): \(LibArchive.message(archive))")
+            warnings.append("while storing \(shownPath): \(LibArchive.message(archive))")
         }
-        try ArchiveWriter.check(status, archive, output, "cannot store \(shownDiskPath)")
+        try ArchiveWriter.check(status, archive, output, "cannot store \(shownPath)")
         entries += 1
         if file >= 0 {
             try copyContents(of: file, size: archive_entry_size(entry), diskPath: diskPath)
         }
-        try ArchiveWriter.check(archive_write_finish_entry(archive), archive, output, "cannot store \(shownDiskPath)")
+        try ArchiveWriter.check(archive_write_finish_entry(archive), archive, output, "cannot store \(shownPath)")
     }
 
     /// Opens the file and takes its size from the open descriptor, so the
     /// header matches what is read as closely as a live file system allows.
     private func openRegularFile(_ diskPath: PathBytes, entry: OpaquePointer) throws(ArchiveError) -> Int32 {
-        var shown: String { PathBytesSyntax.display(diskPath) }
+        var shownPath: String { PathBytesSyntax.display(diskPath) }
         // O_NOFOLLOW and O_NONBLOCK: if the file was swapped for a symlink or
         // a FIFO since it was listed, fail instead of following or hanging.
         let fd = PathBytesSyntax.withCString(diskPath) { open($0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else {
-            throw ArchiveError(.io, "cannot read \(shown): \(POSIX.errorText(errno)); make sure nothing changes the cache paths while they are saved")
+            throw ArchiveError(.io, "cannot read \(shownPath): \(POSIX.errorText(errno)); make sure nothing changes the cache paths while they are saved")
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw ArchiveError(.io, "cannot read \(shown): it is no longer a regular file; make sure nothing changes the cache paths while they are saved")
+            throw ArchiveError(.io, "cannot read \(shownPath): it is no longer a regular file; make sure nothing changes the cache paths while they are saved")
         }
         archive_entry_set_size(entry, Int64(info.st_size))
         return fd
