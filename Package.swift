@@ -88,7 +88,14 @@ let package = Package(
         .testTarget(name: "CacheEncodingTests", dependencies: ["CacheEncoding"]),
         // What several test targets share (a moto_server per suite), as FuzzSupport is for the fuzzers.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "CacheS3Tests", dependencies: ["CacheS3", "TestSupport"]),
+        .testTarget(
+            name: "CacheS3Tests",
+            dependencies: [
+                "CacheS3", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(name: "CacheCLITests", dependencies: ["CacheCLI"]),
         .testTarget(name: "EssentialsCompatTests", dependencies: ["EssentialsCompat"]),
         .testTarget(

@@ -28,7 +28,26 @@ public enum S3HTTPClient {
         // A refused connection fails at once and goes to our retrier, which logs it and waits by
         // the job's policy, instead of being retried silently inside the pool until the timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.http1_1ConnectionDebugInitializer = readUpToLargestRead
+        configuration.http2ConnectionDebugInitializer = readUpToLargestRead
         return configuration
+    }
+
+    /// The most bytes one read from a connection takes. NIO stops at 64 KiB, and every read costs
+    /// the event loop the same again whatever its size: a syscall, the HTTP parser, and a hand-over
+    /// to the thread that reads the body (a restore hashes and decodes each piece where it lies).
+    /// Measured on a 511 MB restore from a loopback nginx (2 cores): the client's CPU went from
+    /// 0.88 s to 0.63 s with 1 MiB reads (0.76 s with 256 KiB), the event loop's share from 0.37 s
+    /// to 0.15 s (about all of it now the kernel's copy), and peak memory from 40 to 47 MiB.
+    public static let largestRead = 1024 * 1024
+
+    /// Lets a connection's reads grow to `largestRead` while they fill their buffers (and shrink
+    /// again when they do not: NIO's adaptive sizing, which halves a buffer read less than half full
+    /// twice in a row), so a fast download is read in few large pieces and a slow one holds no
+    /// large, mostly empty buffers.
+    private static let readUpToLargestRead: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
+        channel.setOption(ChannelOptions.recvAllocator,
+                          value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64 * 1024, maximum: largestRead))
     }
 
     /// The shared client.

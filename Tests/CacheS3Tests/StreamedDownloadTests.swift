@@ -1,5 +1,8 @@
+import AsyncHTTPClient
 import CacheRetry
 import Foundation
+import NIOCore
+import Synchronization
 import TestSupport
 import Testing
 @testable import CacheS3
@@ -75,7 +78,7 @@ struct StreamedDownloadTests {
         try await fetched
         #expect(lent == bytes)
         #expect(download.heldNow == 0)
-        #expect(download.mostHeld <= 200_000 + 64 * 1024, "held at most \(download.mostHeld) bytes")
+        #expect(download.mostHeld <= 200_000 + S3HTTPClient.largestRead, "held at most \(download.mostHeld) bytes")
     }
 
     /// A loan given back after `stop` (the restore's threads finish with a piece after the
@@ -103,8 +106,9 @@ struct StreamedDownloadTests {
         let read = try await readAll(download, chunk: 10_000)
         try await fetched
         #expect(read == bytes)
-        // One piece of a response may go over the limit before the download waits.
-        #expect(download.mostHeld <= 100_000 + 64 * 1024, "held at most \(download.mostHeld) bytes")
+        // One piece of a response (one read of the connection) may go over the limit before the
+        // download waits.
+        #expect(download.mostHeld <= 100_000 + S3HTTPClient.largestRead, "held at most \(download.mostHeld) bytes")
         #expect(download.failure == nil)
     }
 
@@ -135,7 +139,32 @@ struct StreamedDownloadTests {
         let read = try await readAll(download, chunk: 100_000)
         try await fetched
         #expect(read == bytes)
-        #expect(download.mostHeld <= 256 * 1024 + 64 * 1024, "held at most \(download.mostHeld) bytes")
+        #expect(download.mostHeld <= 256 * 1024 + S3HTTPClient.largestRead, "held at most \(download.mostHeld) bytes")
+    }
+
+    /// Every connection of the client reads up to `S3HTTPClient.largestRead` bytes at once, not
+    /// NIO's 64 KiB: the configuration's connection initializer sets it on a real connection.
+    @Test func connectionsReadUpToTheLargestRead() async throws {
+        var configuration = S3HTTPClient.makeConfiguration()
+        let setUp = try #require(configuration.http1_1ConnectionDebugInitializer)
+        let largestRead = Mutex<Int?>(nil)
+        configuration.http1_1ConnectionDebugInitializer = { channel in
+            setUp(channel).flatMap { channel.getOption(ChannelOptions.recvAllocator) }.map { allocator in
+                largestRead.withLock { $0 = (allocator as? AdaptiveRecvByteBufferAllocator)?.maximum }
+            }
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let answered: Result<Void, any Error>
+        do {
+            let response = try await http.execute(HTTPClientRequest(url: try server.endpoint + "/"), timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            answered = .success(())
+        } catch {
+            answered = .failure(error)
+        }
+        try await http.shutdown()
+        try answered.get()
+        #expect(largestRead.withLock { $0 } == S3HTTPClient.largestRead)
     }
 
     /// A reader waiting for bytes that do not come (here: the download was never started) is

@@ -4,5 +4,5 @@
 /// The hooks run a binary found outside the plugin's own install only when this equals the
 /// plugin checkout's `release/VERSION`, so a pipeline pinned to a tag never runs another version.
 public enum PluginVersion {
-    public static let current = "1.3.3"
+    public static let current = "1.3.4"
 }
