@@ -14,6 +14,10 @@ import Testing
 struct StreamedDownloadTests {
     var server: MotoServer { get throws { try #require(MotoServer.current) } }
 
+    /// The most one received piece can count for: the buffer of one read of the connection, or of
+    /// a read joined to the end of the one before (when a response's head was cut between them).
+    static let largestPiece = 2 * S3HTTPClient.largestRead
+
     /// Puts `size` pseudo-random bytes under `name` and opens them for a streamed read.
     func stored(_ name: String, size: Int, heldLimit: Int = StreamedDownload.maximumHeldBytes)
         async throws -> (download: StreamedDownload, bytes: [UInt8]) {
@@ -78,7 +82,7 @@ struct StreamedDownloadTests {
         try await fetched
         #expect(lent == bytes)
         #expect(download.heldNow == 0)
-        #expect(download.mostHeld <= 200_000 + S3HTTPClient.largestRead, "held at most \(download.mostHeld) bytes")
+        #expect(download.mostHeld <= 200_000 + Self.largestPiece, "held at most \(download.mostHeld) bytes")
     }
 
     /// A loan given back after `stop` (the restore's threads finish with a piece after the
@@ -108,7 +112,7 @@ struct StreamedDownloadTests {
         #expect(read == bytes)
         // One piece of a response (one read of the connection) may go over the limit before the
         // download waits.
-        #expect(download.mostHeld <= 100_000 + S3HTTPClient.largestRead, "held at most \(download.mostHeld) bytes")
+        #expect(download.mostHeld <= 100_000 + Self.largestPiece, "held at most \(download.mostHeld) bytes")
         #expect(download.failure == nil)
     }
 
@@ -139,19 +143,23 @@ struct StreamedDownloadTests {
         let read = try await readAll(download, chunk: 100_000)
         try await fetched
         #expect(read == bytes)
-        #expect(download.mostHeld <= 256 * 1024 + S3HTTPClient.largestRead, "held at most \(download.mostHeld) bytes")
+        #expect(download.mostHeld <= 256 * 1024 + Self.largestPiece, "held at most \(download.mostHeld) bytes")
     }
 
     /// Every connection of the client reads up to `S3HTTPClient.largestRead` bytes at once, not
-    /// NIO's 64 KiB: the configuration's connection initializer sets it on a real connection.
+    /// NIO's 64 KiB, once per wake-up: the configuration's connection initializer sets both on a
+    /// real connection.
     @Test func connectionsReadUpToTheLargestRead() async throws {
         var configuration = S3HTTPClient.makeConfiguration()
         let setUp = try #require(configuration.http1_1ConnectionDebugInitializer)
-        let largestRead = Mutex<Int?>(nil)
+        let options = Mutex<(largestRead: Int?, readsPerWakeUp: UInt)?>(nil)
         configuration.http1_1ConnectionDebugInitializer = { channel in
-            setUp(channel).flatMap { channel.getOption(ChannelOptions.recvAllocator) }.map { allocator in
-                largestRead.withLock { $0 = (allocator as? AdaptiveRecvByteBufferAllocator)?.maximum }
-            }
+            setUp(channel)
+                .flatMap { channel.getOption(ChannelOptions.recvAllocator) }
+                .and(channel.getOption(ChannelOptions.maxMessagesPerRead))
+                .map { allocator, reads in
+                    options.withLock { $0 = ((allocator as? AdaptiveRecvByteBufferAllocator)?.maximum, reads) }
+                }
         }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let answered: Result<Void, any Error>
@@ -164,7 +172,9 @@ struct StreamedDownloadTests {
         }
         try await http.shutdown()
         try answered.get()
-        #expect(largestRead.withLock { $0 } == S3HTTPClient.largestRead)
+        let set = try #require(options.withLock { $0 })
+        #expect(set.largestRead == S3HTTPClient.largestRead)
+        #expect(set.readsPerWakeUp == S3HTTPClient.readsPerWakeUp)
     }
 
     /// A reader waiting for bytes that do not come (here: the download was never started) is
