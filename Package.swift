@@ -87,7 +87,11 @@ let package = Package(
         .testTarget(name: "CacheRetryTests", dependencies: ["CacheRetry"]),
         .testTarget(name: "CacheEncodingTests", dependencies: ["CacheEncoding"]),
         // What several test targets share (a moto_server per suite), as FuzzSupport is for the fuzzers.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "CacheS3Tests",
             dependencies: [

@@ -161,17 +161,11 @@ struct StreamedDownloadTests {
                     options.withLock { $0 = ((allocator as? AdaptiveRecvByteBufferAllocator)?.maximum, reads) }
                 }
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let answered: Result<Void, any Error>
-        do {
-            let response = try await http.execute(HTTPClientRequest(url: try server.endpoint + "/"), timeout: .seconds(30))
+        let url = try server.endpoint + "/"
+        try await withHTTPClient(configuration) { http in
+            let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1 << 20)
-            answered = .success(())
-        } catch {
-            answered = .failure(error)
         }
-        try await http.shutdown()
-        try answered.get()
         let set = try #require(options.withLock { $0 })
         #expect(set.largestRead == S3HTTPClient.largestRead)
         #expect(set.readsPerWakeUp == S3HTTPClient.readsPerWakeUp)

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CacheRetry
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import CacheCore
 @testable import CacheS3
@@ -28,15 +29,7 @@ extension FaultInjection {
         func withImpatientClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
             var configuration = S3HTTPClient.makeConfiguration()
             configuration.timeout.read = .milliseconds(200)
-            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            let outcome: Result<T, any Error>
-            do {
-                outcome = .success(try await body(http))
-            } catch {
-                outcome = .failure(error)
-            }
-            try await http.shutdown()
-            return try outcome.get()
+            return try await withHTTPClient(configuration, body)
         }
 
         /// The silent attempt, then an answer from the proxy itself: S3's 404 for a key that is
