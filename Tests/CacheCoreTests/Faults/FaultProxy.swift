@@ -22,14 +22,21 @@ final class FaultProxy: Sendable {
     private let server: NIOAsyncChannel<Connection, Never>
     private let client: HTTPClient
     private let state: Mutex<State>
+    private let accepted: AcceptedConnections
     private let acceptLoop = Mutex<Task<Void, Never>?>(nil)
+
+    /// Counted where NIO accepts a connection, before the connection reads or answers a byte: a
+    /// client that got an answer (even the pipeline's own 400 to a TLS hello) finds its connection
+    /// counted. The accept loop, a task of its own, may take the connection later than that.
+    private final class AcceptedConnections: Sendable {
+        let count = Atomic<Int>(0)
+    }
 
     private struct State {
         var rules: [FaultRule]
         /// How many requests each rule has matched so far.
         var matched: [Int]
         var requests: [SeenRequest] = []
-        var connections = 0
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
@@ -38,7 +45,7 @@ final class FaultProxy: Sendable {
     var requests: [SeenRequest] { state.withLock { $0.requests } }
 
     /// Connections accepted, including ones that never carried a readable request (a TLS hello).
-    var connections: Int { state.withLock { $0.connections } }
+    var connections: Int { accepted.count.load(ordering: .sequentiallyConsistent) }
 
     /// How many requests of `call` arrived (that `where` accepts).
     func count(_ call: S3Call, where accept: (SeenRequest) -> Bool = { _ in true }) -> Int {
@@ -50,8 +57,10 @@ final class FaultProxy: Sendable {
         Dictionary(requests.map { ($0.call, 1) }, uniquingKeysWith: +)
     }
 
-    private init(port: Int, upstream: String, server: NIOAsyncChannel<Connection, Never>, client: HTTPClient, rules: [FaultRule]) {
+    private init(port: Int, upstream: String, server: NIOAsyncChannel<Connection, Never>, accepted: AcceptedConnections,
+                 client: HTTPClient, rules: [FaultRule]) {
         self.port = port
+        self.accepted = accepted
         self.upstream = upstream
         self.server = server
         self.client = client
@@ -69,11 +78,13 @@ final class FaultProxy: Sendable {
     static func start(upstream: String, rules: [FaultRule]) async throws -> FaultProxy {
         var server: NIOAsyncChannel<Connection, Never>?
         var failure: (any Error)?
+        let accepted = AcceptedConnections()
         for _ in 0 ..< 50 where server == nil {
             do {
                 server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .bind(host: "127.0.0.1", port: Int.random(in: ports)) { channel in
-                        channel.eventLoop.makeCompletedFuture {
+                        accepted.count.add(1, ordering: .sequentiallyConsistent)
+                        return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                             return try Connection(wrappingChannelSynchronously: channel)
                         }
@@ -93,7 +104,7 @@ final class FaultProxy: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let proxy = FaultProxy(port: port, upstream: upstream, server: server, client: client, rules: rules)
+        let proxy = FaultProxy(port: port, upstream: upstream, server: server, accepted: accepted, client: client, rules: rules)
         let task = Task { await proxy.acceptConnections() }
         proxy.acceptLoop.withLock { $0 = task }
         return proxy
@@ -113,7 +124,6 @@ final class FaultProxy: Sendable {
         try? await server.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in inbound {
-                    state.withLock { $0.connections += 1 }
                     group.addTask { await self.serve(connection) }
                 }
             }
